@@ -7,7 +7,7 @@ import { repoRoot } from './support/cli.js';
 
 function sourceFiles(dir: string): string[] {
   const out: string[] = [];
-  let entries: string[] = [];
+  let entries: string[];
   try {
     entries = readdirSync(dir);
   } catch {

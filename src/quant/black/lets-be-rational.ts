@@ -1,0 +1,348 @@
+/**
+ * Implied normalised volatility s = σ√T from a normalised out-of-the-money Black price, after P. Jäckel,
+ * "Let's Be Rational" (Wilmott 2015) and its 2024 revision. Written from the paper's description:
+ *
+ *  1. The curve β = b(x, s) for fixed x < 0 has one inflection point s_c = √(2|x|). Tangents there give two more
+ *     nodes, s_l (lower) and s_u (upper), which split the β axis in four branches.
+ *  2. Initial guess per branch by a rational cubic (Delbourgo-Gregory) interpolation that matches value, slope and,
+ *     at one end, the second derivative:
+ *       - lowest branch β < b_l: in the transformed variable f = (2π/√27)|x|·Φ(−|x|/(√3 s))³, which behaves like β
+ *         as s → 0 and inverts in closed form;
+ *       - the two middle branches: s directly as a function of β (slopes 1/b′);
+ *       - highest branch β > b_u: in f = Φ(−s/2), which tends to (b_max − β)/2 as s → ∞ and inverts as
+ *         s = −2Φ⁻¹(f).
+ *  3. Householder iterations of order 3 on an objective per branch that is nearly linear in s:
+ *     1/ln b(s) − 1/ln β (lowest), b(s) − β (middle), ln((b_max − β)/(b_max − b(s))) (highest). The guess is
+ *     accurate to a few digits, so one or two steps reach the attainable precision; a bracket with bisection keeps
+ *     every step safe.
+ * Pure arithmetic on numbers: no allocation, no closures, safe to call in tight loops.
+ */
+import { invNormCdf, normCdf, ONE_OVER_SQRT_TWO, ONE_OVER_SQRT_TWO_PI } from '../special/normal.js';
+import { erfcxInto } from '../special/erf.js';
+import { blackOfLast, normalisedBlackOtmComplement, normalisedBlackOtmWithVega, normalisedVega, vegaOfLastBlack } from './normalised.js';
+
+const DBL_MAX = Number.MAX_VALUE;
+const SQRT_DBL_MAX = Math.sqrt(DBL_MAX);
+const DBL_EPS = 2.220446049250313e-16;
+const SQRT_DBL_EPS = Math.sqrt(DBL_EPS);
+const TWO_PI = 2 * Math.PI;
+const SQRT_THREE = Math.sqrt(3);
+const TWO_PI_OVER_SQRT_27 = TWO_PI / Math.sqrt(27);
+const MIN_RATIONAL_CUBIC_R = -(1 - SQRT_DBL_EPS);
+const MAX_ITERATIONS = 8;
+/** After a Householder(3) step of relative size δ, the remaining error is O(δ⁴): 1e−5 means converged. */
+const CONVERGED_STEP = 1e-5;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Rational cubic interpolation (Delbourgo & Gregory 1985): on [xl, xr] with values yl, yr and slopes dl, dr, the
+// control parameter r ≥ 0 tunes curvature (r = 3 is the cubic Hermite, r → ∞ the straight line).
+
+function rationalCubic(x: number, xl: number, xr: number, yl: number, yr: number, dl: number, dr: number, r: number): number {
+  const h = xr - xl;
+  if (Math.abs(h) <= 0) return 0.5 * (yl + yr);
+  const t = (x - xl) / h;
+  if (r < SQRT_DBL_MAX) {
+    const omt = 1 - t;
+    const t2 = t * t;
+    const omt2 = omt * omt;
+    return (
+      (yr * t2 * t + (r * yr - h * dr) * t2 * omt + (r * yl + h * dl) * t * omt2 + yl * omt2 * omt) /
+      (1 + (r - 3) * t * omt)
+    );
+  }
+  return yr * t + yl * (1 - t);
+}
+
+/** The smallest r that keeps the interpolant monotone (and convex/concave when the data are). */
+function minimumRationalCubicR(dl: number, dr: number, slope: number, preferShape: boolean): number {
+  const monotonic = dl * slope >= 0 && dr * slope >= 0;
+  const convex = dl <= slope && slope <= dr;
+  const concave = dl >= slope && slope >= dr;
+  if (!monotonic && !convex && !concave) return MIN_RATIONAL_CUBIC_R;
+  const drmdl = dr - dl;
+  const drms = dr - slope;
+  const smdl = slope - dl;
+  let r1 = -DBL_MAX;
+  let r2 = -DBL_MAX;
+  if (monotonic) {
+    if (slope !== 0) r1 = (dr + dl) / slope;
+    else if (preferShape) r1 = DBL_MAX;
+  }
+  if (convex || concave) {
+    if (smdl !== 0 && drms !== 0) r2 = Math.max(Math.abs(drmdl / drms), Math.abs(drmdl / smdl));
+    else if (preferShape) r2 = DBL_MAX;
+  } else if (monotonic && preferShape) r2 = DBL_MAX;
+  return Math.max(MIN_RATIONAL_CUBIC_R, r1, r2);
+}
+
+/** r such that the interpolant's second derivative at the left end is `d2l`, raised to keep the shape. */
+function rFitLeft(xl: number, xr: number, yl: number, yr: number, dl: number, dr: number, d2l: number, preferShape: boolean): number {
+  const h = xr - xl;
+  const num = 0.5 * h * d2l + (dr - dl);
+  const den = (yr - yl) / h - dl;
+  let r: number;
+  if (num === 0) r = 0;
+  else if (den === 0) r = num > 0 ? DBL_MAX : MIN_RATIONAL_CUBIC_R;
+  else r = num / den;
+  return Math.max(r, minimumRationalCubicR(dl, dr, (yr - yl) / h, preferShape));
+}
+
+/** r such that the interpolant's second derivative at the right end is `d2r`, raised to keep the shape. */
+function rFitRight(xl: number, xr: number, yl: number, yr: number, dl: number, dr: number, d2r: number, preferShape: boolean): number {
+  const h = xr - xl;
+  const num = 0.5 * h * d2r + (dr - dl);
+  const den = dr - (yr - yl) / h;
+  let r: number;
+  if (num === 0) r = 0;
+  else if (den === 0) r = num > 0 ? DBL_MAX : MIN_RATIONAL_CUBIC_R;
+  else r = num / den;
+  return Math.max(r, minimumRationalCubicR(dl, dr, (yr - yl) / h, preferShape));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Branch transformations. Results of the "map and derivatives" helpers go to module scratch variables (no
+// allocation); they are consumed immediately by the caller.
+// (A Float64Array, not `let`s: V8 boxes doubles held in module-level bindings, one allocation per write.)
+const map = new Float64Array(4); // f, df/dβ, d²f/dβ², scratch
+
+/** f_l(s) = (2π/√27)|x|Φ(z)³, z = −|x|/(√3 s), and its first two derivatives with respect to β = b(x, s). */
+function lowerMap(x: number, s: number, bp: number): void {
+  const ax = Math.abs(x);
+  const z = (-ax / SQRT_THREE) / s;
+  // One exponential for both φ(z) and Φ(z) = ½·erfcx(−z/√2)·e^{−z²/2} (z < 0). This only shapes the initial guess,
+  // so the ~z²ε rounding of the unsplit exponent is irrelevant. bp = b′(x, s) is passed in (already known).
+  const ez = Math.exp(-0.5 * z * z);
+  const phiZ = ONE_OVER_SQRT_TWO_PI * ez;
+  erfcxInto(-z * ONE_OVER_SQRT_TWO, map, 3);
+  const cdfZ = 0.5 * map[3] * ez;
+  map[0] = TWO_PI_OVER_SQRT_27 * ax * cdfZ * cdfZ * cdfZ;
+  if (!(bp > 0) || !(cdfZ > 0)) {
+    map[1] = 1;
+    map[2] = 0;
+    return;
+  }
+  const fs = ((TWO_PI / 3) * x * x) / (s * s) * cdfZ * cdfZ * phiZ; // df/ds
+  const fss = ((TWO_PI / 3) * x * x) / (s * s * s) * cdfZ * phiZ * (-2 * cdfZ - 2 * z * phiZ + z * z * cdfZ);
+  const bpp = x * x / (s * s * s) - 0.25 * s; // b''/b'
+  map[1] = fs / bp;
+  map[2] = (fss - fs * bpp) / (bp * bp);
+}
+
+function inverseLowerMap(x: number, f: number): number {
+  const ax = Math.abs(x);
+  const u = Math.cbrt(f / (TWO_PI_OVER_SQRT_27 * ax));
+  return Math.abs(ax / (SQRT_THREE * invNormCdf(u)));
+}
+
+/** f_u(s) = Φ(−s/2) and its first two derivatives with respect to β. */
+function upperMap(x: number, s: number): void {
+  map[0] = normCdf(-0.5 * s);
+  const w = (x * x) / (s * s);
+  map[1] = -0.5 * Math.exp(0.5 * w);
+  // ½·(x²/s³)·√(2π)·e^{x²/s² + s²/8}
+  map[2] = 0.5 * (x * x) / (s * s * s) * 2.5066282746310002 * Math.exp(w + 0.125 * s * s);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+/** Objectives of the Householder iteration. */
+const OBJ_DIRECT = 0;
+const OBJ_LOWER = 1;
+const OBJ_UPPER = 2;
+
+// Module-private (not exported: exported `let` bindings are slow to write in hot loops); read via the getters.
+let iterationsOfLastCall = 0; // small integer: stored unboxed
+const vegaOfLastCall = new Float64Array(1);
+/** Householder iterations used by the last call (diagnostics and tests). */
+export function lastIterations(): number {
+  return iterationsOfLastCall;
+}
+/** b′(x, s) at the last iterate of the last call (for the caller's conditioning estimate; no extra exp). */
+export function lastNormalisedVega(): number {
+  return vegaOfLastCall[0];
+}
+
+/**
+ * s = σ√T such that b(x, s) = beta, for x ≤ 0 and 0 < beta < e^{x/2} (the caller checks the bounds).
+ * Returns NaN only if the inputs violate that contract.
+ */
+export function impliedNormalisedVolOtm(beta: number, x: number): number {
+  const bMax = Math.exp(0.5 * x);
+  if (!(beta > 0) || !(beta < bMax) || !(x <= 0)) return NaN;
+  if (x === 0) return atTheMoney(beta);
+
+  const sc = Math.sqrt(-2 * x);
+  normalisedBlackOtmWithVega(x, sc);
+  const bc = blackOfLast();
+  const vc = vegaOfLastBlack();
+  let s: number;
+  let lo = 0;
+  let hi = Infinity;
+  let objective: number;
+
+  if (beta < bc) {
+    const sl = sc - bc / vc;
+    normalisedBlackOtmWithVega(x, sl);
+    const bl = blackOfLast();
+    const vl = vegaOfLastBlack();
+    hi = sc;
+    if (sl > 0 && beta >= bl) {
+      const r = rFitRight(bl, bc, sl, sc, 1 / vl, 1 / vc, 0, false);
+      s = rationalCubic(beta, bl, bc, sl, sc, 1 / vl, 1 / vc, r);
+      lo = sl;
+      objective = OBJ_DIRECT;
+    } else {
+      objective = OBJ_LOWER;
+      if (sl > 0 && bl > 0) {
+        lowerMap(x, sl, vl);
+        const fl = map[0];
+        const d1 = map[1];
+        const d2 = map[2];
+        let f = -1;
+        if (d2 > -SQRT_DBL_MAX && d2 < SQRT_DBL_MAX) {
+          const r = rFitRight(0, bl, 0, fl, 1, d1, d2, true);
+          f = rationalCubic(beta, 0, bl, 0, fl, 1, d1, r);
+        }
+        if (!(f > 0)) {
+          const tt = beta / bl;
+          f = (fl * tt + bl * (1 - tt)) * tt;
+        }
+        s = inverseLowerMap(x, f);
+        hi = sl;
+      } else {
+        s = inverseLowerMap(x, beta);
+      }
+    }
+  } else {
+    const su = vc > Number.MIN_VALUE ? sc + (bMax - bc) / vc : sc;
+    normalisedBlackOtmWithVega(x, su);
+    const bu = blackOfLast();
+    const vu = vegaOfLastBlack();
+    lo = sc;
+    if (beta <= bu) {
+      const r = rFitLeft(bc, bu, sc, su, 1 / vc, 1 / vu, 0, false);
+      s = rationalCubic(beta, bc, bu, sc, su, 1 / vc, 1 / vu, r);
+      hi = su;
+      objective = OBJ_DIRECT;
+    } else {
+      upperMap(x, su);
+      const fu = map[0];
+      const d1 = map[1];
+      const d2 = map[2];
+      let f = -1;
+      if (d2 > -SQRT_DBL_MAX && d2 < SQRT_DBL_MAX) {
+        const r = rFitLeft(bu, bMax, fu, 0, d1, -0.5, d2, true);
+        f = rationalCubic(beta, bu, bMax, fu, 0, d1, -0.5, r);
+      }
+      if (!(f > 0)) {
+        const hh = bMax - bu;
+        const tt = (beta - bu) / hh;
+        f = (fu * (1 - tt) + 0.5 * hh * tt) * (1 - tt);
+      }
+      s = -2 * invNormCdf(f);
+      lo = su;
+      objective = OBJ_UPPER;
+    }
+  }
+  if (!(s >= lo && s <= hi)) s = hi === Infinity ? 2 * lo + 1 : 0.5 * (lo + hi);
+  return householder(beta, x, s, lo, hi, objective, bMax);
+}
+
+/** x = 0: b(0, s) = erf(s/(2√2)); guess from the closed form, then polish (the closed form loses digits). */
+function atTheMoney(beta: number): number {
+  let s: number;
+  let objective: number;
+  if (beta < 0.5) {
+    s = beta < 1e-6 ? 2.5066282746310002 * beta : -2 * invNormCdf(0.5 - 0.5 * beta);
+    objective = OBJ_DIRECT;
+  } else {
+    s = -2 * invNormCdf(0.5 * (1 - beta));
+    objective = OBJ_UPPER;
+  }
+  if (!(s > 0) || s === Infinity) return s;
+  return householder(beta, 0, s, 0, Infinity, objective, 1);
+}
+
+function householder(beta: number, x: number, s0: number, lo0: number, hi0: number, objective: number, bMax: number): number {
+  let s = s0;
+  let lo = lo0;
+  let hi = hi0;
+  const lnBeta = objective === OBJ_LOWER ? Math.log(beta) : 0;
+  const lnUpperGap = objective === OBJ_UPPER ? Math.log(bMax - beta) : 0;
+  const x2 = x * x;
+  let it = 0;
+  for (; it < MAX_ITERATIONS; it++) {
+    const s2 = s * s;
+    const h2b = x2 / (s2 * s) - 0.25 * s; // b''/b'
+    const h3b = h2b * h2b - (3 * x2) / (s2 * s2) - 0.25; // b'''/b'
+    let bp: number; // b'(s)
+    let nu: number; // Newton step −g/g'
+    let h2: number; // g''/g'
+    let h3: number; // g'''/g'
+    if (objective === OBJ_DIRECT) {
+      normalisedBlackOtmWithVega(x, s);
+      const b = blackOfLast();
+      bp = vegaOfLastBlack();
+      if (b > beta) hi = s;
+      else if (b < beta) lo = s;
+      nu = (beta - b) / bp;
+      h2 = h2b;
+      h3 = h3b;
+    } else if (objective === OBJ_LOWER) {
+      normalisedBlackOtmWithVega(x, s);
+      const b = blackOfLast();
+      bp = vegaOfLastBlack();
+      if (b > beta) hi = s;
+      else if (b < beta) lo = s;
+      if (!(b > 0)) {
+        // Underflow below the root: move up (bisect towards the bracket).
+        s = hi === Infinity ? 2 * s : 0.5 * (s + hi);
+        continue;
+      }
+      const L = Math.log(b);
+      const r1 = bp / b; // L'
+      const L2 = r1 * h2b - r1 * r1; // L''
+      const L3 = r1 * h3b - 3 * r1 * r1 * h2b + 2 * r1 * r1 * r1; // L'''
+      const g = 1 / L - 1 / lnBeta;
+      const gp = -r1 / (L * L);
+      nu = -g / gp;
+      h2 = L2 / r1 - (2 * r1) / L;
+      h3 = L3 / r1 - (6 * L2) / L + (6 * r1 * r1) / (L * L);
+    } else {
+      const c = normalisedBlackOtmComplement(x, s); // b_max − b(s)
+      bp = normalisedVega(x, s);
+      const gap = bMax - beta;
+      if (c < gap) hi = s;
+      else if (c > gap) lo = s;
+      if (!(c > 0)) {
+        s = 0.5 * (lo + s);
+        continue;
+      }
+      const q = bp / c;
+      const g = lnUpperGap - Math.log(c);
+      nu = -g / q;
+      h2 = h2b + q;
+      h3 = h3b + 3 * h2b * q + 2 * q * q;
+    }
+    vegaOfLastCall[0] = bp;
+    let ds = nu;
+    const hn = h2 * nu;
+    if (Number.isFinite(hn)) {
+      const den = 1 + nu * (h2 + (h3 * nu) / 6);
+      const fac = (1 + 0.5 * hn) / den;
+      if (fac > 0 && Number.isFinite(fac)) ds = nu * fac;
+    }
+    ds = Math.max(-0.5 * s, ds);
+    if (Math.abs(ds) <= CONVERGED_STEP * s) {
+      // Converged (the next error is O(ds⁴)); skip the bracket test, which a rounding-level step could fail.
+      s += ds;
+      it++;
+      break;
+    }
+    let sn = s + ds;
+    if (!(sn >= lo && sn <= hi)) sn = hi === Infinity ? Math.max(2 * s, lo * 2) : 0.5 * (lo + hi);
+    s = sn;
+  }
+  iterationsOfLastCall = it;
+  return s;
+}

@@ -1,0 +1,610 @@
+/**
+ * Arbitrage-free raw SVI calibration of one expiry slice.
+ *
+ * Objective: the weighted least squares of implied-VOLATILITY residuals, Σ ωᵢ (σ_model(kᵢ) − σ_midᵢ)², with ωᵢ the
+ * caller's quote-quality weights (Manifold uses 1 / half-spread² in vol, so residuals are in half-spreads).
+ *
+ * 1. Quasi-explicit search (inner.ts): total variance is linear in (a, d, c) for fixed (m, σ), so the 5-D problem
+ *    becomes an exact 3-variable QP inside a 2-D search over (m, ln σ): a coarse scan picks the starts (or the
+ *    previous fit's (m, σ) for live refits), Nelder-Mead polishes them. Vol residuals are mapped to variance
+ *    residuals exactly by σ_m − σ = (w_m − w) / (T (σ_m + σ)), re-weighted once (IRLS) with the model vols. When the
+ *    unconstrained optimum has butterfly arbitrage, the search is repeated with an exact (L1) penalty on g < δ.
+ * 2. Levenberg-Marquardt polish on the exact vol objective in all 5 parameters, with penalties for what the inner
+ *    polyhedron cannot express: g(k) ≥ δ (Gatheral-Jacquier: no butterfly arbitrage) on grids far past the quotes
+ *    and at the moving points where g can dip in a narrow band (dipG), min w > 0, Lee's bound b(1 + |ρ|) ≤ 1.98.
+ *    The penalty weight is raised by continuation relative to the fit.
+ * 3. Verification of every candidate on dense grids (butterflyReport). The best verified candidate is returned;
+ *    an unverified better one is bisected towards it. If nothing verifies, the slice is bisected towards an SSVI
+ *    slice inside Gatheral-Jacquier's sufficient conditions (θφ(1+|ρ|) < 4, θφ²(1+|ρ|) ≤ 4), butterfly-free by
+ *    theorem. So a returned fit is always verified.
+ */
+import { butterflyReport, checkRange, dipG, MAX_DIPS, sinhGrid, uniformGrid } from './butterfly.js';
+import { InnerSolver } from './inner.js';
+import { nelderMead } from './nelder-mead.js';
+import { solveInPlace } from './linalg.js';
+import { gFromW, MAX_WING_SLOPE, rawFromZeliade, sviG, sviMaxWingSlope, sviMinW, sviW, sviW1, type RawSvi } from './raw.js';
+
+/** Quotes of one slice, already filtered. All arrays have the same length. */
+export interface SliceQuotes {
+  /** Time to expiry in years (ACT/365). */
+  t: number;
+  /** Log-forward moneyness ln(K/F). */
+  k: Float64Array;
+  /** Mid implied volatility (decimal). */
+  mid: Float64Array;
+  /** Bid / ask implied volatility (decimal), for fit quality. */
+  bid: Float64Array;
+  ask: Float64Array;
+  /** Quote-quality weight per quote, in vol space (e.g. 1 / half-spread²). */
+  weight: Float64Array;
+}
+
+export type SviFitStatus = 'ok' | 'too_few_quotes' | 'bad_input';
+
+export interface SviFitOptions {
+  /** Previous fit of the same slice: the outer search starts there (live refits). */
+  warm?: RawSvi | null;
+  /** Minimum number of usable quotes (default 5). */
+  minQuotes?: number;
+}
+
+export interface SviFitResult {
+  status: SviFitStatus;
+  /** Null unless status is 'ok'; never contains NaN. */
+  params: RawSvi | null;
+  /** Weighted sum of squared vol residuals. */
+  objective: number;
+  /** Minimum of g on the verification grid. */
+  minG: number;
+  /** True when the butterfly repair step had to move the parameters. */
+  repaired: boolean;
+  /** Objective evaluations (outer + LM), for diagnostics. */
+  evals: number;
+  message?: string;
+}
+
+/** Margin the LM penalty keeps g above, so that the dense verification rarely needs the repair step. */
+const G_MARGIN = 2e-4;
+
+function fail(status: SviFitStatus, message: string): SviFitResult {
+  return { status, params: null, objective: NaN, minG: NaN, repaired: false, evals: 0, message };
+}
+
+export function fitSviSlice(q: SliceQuotes, opts: SviFitOptions = {}): SviFitResult {
+  const minQuotes = opts.minQuotes ?? 5;
+  const n = q.k.length;
+  if (!(q.t > 0) || !Number.isFinite(q.t)) return fail('bad_input', `time to expiry must be > 0, got ${q.t}`);
+  if (n < minQuotes) return fail('too_few_quotes', `${n} usable quotes, need at least ${minQuotes}`);
+  for (let i = 0; i < n; i++) {
+    if (!Number.isFinite(q.k[i]) || !(q.mid[i] > 0) || !(q.weight[i] > 0) || !Number.isFinite(q.weight[i])) {
+      return fail('bad_input', `quote ${i} has a non-finite moneyness, vol or weight`);
+    }
+  }
+  let kMin = Infinity,
+    kMax = -Infinity;
+  for (let i = 0; i < n; i++) {
+    kMin = Math.min(kMin, q.k[i]);
+    kMax = Math.max(kMax, q.k[i]);
+  }
+  if (!(kMax - kMin > 1e-6)) return fail('too_few_quotes', 'all quotes at the same strike');
+
+  const t = q.t;
+  const v = new Float64Array(n);
+  for (let i = 0; i < n; i++) v[i] = q.mid[i] * q.mid[i] * t;
+  // Normalise weights so objectives are O(n) whatever the caller's scale.
+  let wsum = 0;
+  for (let i = 0; i < n; i++) wsum += q.weight[i];
+  const omega = new Float64Array(n);
+  for (let i = 0; i < n; i++) omega[i] = (q.weight[i] * n) / wsum;
+
+  // ---- 1. quasi-explicit outer search -------------------------------------------------------------------------
+  const varW = new Float64Array(n);
+  const setVarWeights = (modelVol: Float64Array | null): void => {
+    for (let i = 0; i < n; i++) {
+      const s = (modelVol ? modelVol[i] : q.mid[i]) + q.mid[i];
+      varW[i] = omega[i] / (t * t * s * s);
+    }
+  };
+  setVarWeights(null);
+  const inner = new InnerSolver(q.k, v, varW, MAX_WING_SLOPE);
+  const span = kMax - kMin;
+  const sigLo = Math.max(1e-4, span * 1e-3);
+  const sigHi = Math.max(1.5, 2 * span);
+  const lo = [kMin - span, Math.log(sigLo)];
+  const hi = [kMax + span, Math.log(sigHi)];
+  let evals = 0;
+  const [cLo, cHi] = checkRange(kMin, kMax);
+  const NU = 41;
+  // Butterfly violation of the inner optimum at (m, σ): a sinh grid around the vertex, a uniform grid far past the
+  // quotes, and the dip points of dipG. μ = 0 turns it off (the unconstrained quasi-explicit search).
+  let mu = 0;
+  const zTmp = { a: 0, d: 0, c: 0, m: 0, sigma: 1 };
+  const dips = new Float64Array(MAX_DIPS);
+  // Vertex grid in y = (k − m)/σ, fixed: y, √(y² + 1) and (y² + 1)^(−3/2) are tabulated once, so g there costs
+  // no square root (w, w′, w″ are linear in (a, d, c) for given y).
+  const NY = 41;
+  const yT = new Float64Array(NY);
+  const sT = new Float64Array(NY);
+  const s3T = new Float64Array(NY);
+  {
+    const u = Math.asinh(1e4);
+    for (let j = 0; j < NY; j++) {
+      const y = Math.sinh(-u + (2 * u * j) / (NY - 1));
+      yT[j] = y;
+      sT[j] = Math.sqrt(y * y + 1);
+      s3T[j] = 1 / (sT[j] * sT[j] * sT[j]);
+    }
+  }
+  const innerViolation = (m: number, sigma: number, a: number, d: number, c: number): number => {
+    let v = 0;
+    const mw = a + Math.sqrt(Math.max(0, c * c - d * d));
+    if (mw <= 0) return 10 + (1 - mw / Math.max(c, 1e-12));
+    const inv = 1 / sigma;
+    for (let j = 0; j < NY; j++) {
+      const y = yT[j];
+      const w = a + d * y + c * sT[j];
+      const w1 = (d + (c * y) / sT[j]) * inv;
+      const w2 = c * s3T[j] * inv * inv;
+      const g = gFromW(m + sigma * y, w, w1, w2);
+      if (!(g >= G_MARGIN)) v += Number.isNaN(g) || g < -10 ? 10 : G_MARGIN - g;
+    }
+    zTmp.a = a;
+    zTmp.d = d;
+    zTmp.c = c;
+    zTmp.m = m;
+    zTmp.sigma = sigma;
+    const p = rawFromZeliade(zTmp);
+    // Uniform points over the check range, stretched to m ± 4σ: a wide-σ (parabola-like) fit keeps its curvature,
+    // and its negative g, well past the quotes.
+    const uLo = Math.min(cLo, m - 4 * sigma);
+    const uHi = Math.max(cHi, m + 4 * sigma);
+    for (let j = 0; j < NU; j++) {
+      const g = sviG(p, uLo + ((uHi - uLo) * j) / (NU - 1));
+      if (!(g >= G_MARGIN)) v += Number.isNaN(g) || g < -10 ? 10 : G_MARGIN - g;
+    }
+    dipG(p, uLo, uHi, 20, dips);
+    for (let j = 0; j < MAX_DIPS; j++) {
+      const g = dips[j];
+      if (!(g >= G_MARGIN)) v += Number.isNaN(g) || g < -10 ? 10 : G_MARGIN - g;
+    }
+    return v;
+  };
+  const outer = (x: Float64Array): number => {
+    evals++;
+    const sigma = Math.exp(x[1]);
+    const r = inner.solve(x[0], sigma);
+    if (mu === 0) return r.sse;
+    return r.sse + mu * innerViolation(x[0], sigma, r.a, r.d, r.c);
+  };
+  const step = [Math.max(0.05 * span, 1e-3), 0.5];
+  // Loose tolerances on purpose: the LM polish converges quadratically once in the right basin.
+  const nmOpts = { lo, hi, step, maxEvals: 45, fTol: 1e-9, xTol: 1e-4 };
+
+  const warmStart: Array<[number, number]> = [];
+  if (opts.warm && Number.isFinite(opts.warm.m) && opts.warm.sigma > 0) {
+    warmStart.push([opts.warm.m, Math.log(Math.min(sigHi, Math.max(sigLo, opts.warm.sigma)))]);
+  }
+  // Coarse scan of (m, σ); the best few cells seed Nelder-Mead (the outer objective is multi-modal).
+  const cells: Array<[number, number]> = [];
+  const nm = 6;
+  const ns = 5;
+  for (let i = 0; i < nm; i++) {
+    const m = kMin + (span * (i + 0.5)) / nm;
+    for (let j = 0; j < ns; j++) cells.push([m, Math.log(sigLo * 3) + ((Math.log(sigHi) - Math.log(sigLo * 3)) * j) / (ns - 1)]);
+  }
+  const xs = new Float64Array(2);
+  const modelVol = new Float64Array(n);
+  const search = (nStarts: number, irls: boolean): Float64Array => {
+    // Live refit: the previous fit's (m, σ) is the only start (no scan); a cold fit scans.
+    if (warmStart.length > 0) {
+      const r = nelderMead(outer, warmStart[0], nmOpts);
+      return irls ? reweight(r.x) : r.x;
+    }
+    const scan = cells.map((x) => {
+      xs[0] = x[0];
+      xs[1] = x[1];
+      return { x, f: outer(xs) };
+    });
+    scan.sort((p, r) => p.f - r.f);
+    const starts: Array<[number, number]> = [];
+    for (let i = 0; i < Math.min(nStarts, scan.length); i++) starts.push(scan[i].x);
+    let bestX: Float64Array = new Float64Array(starts[0]);
+    let bestF = Infinity;
+    for (const s0 of starts) {
+      const r = nelderMead(outer, s0, nmOpts);
+      if (r.f < bestF) {
+        bestF = r.f;
+        bestX = r.x;
+      }
+    }
+    if (irls) bestX = reweight(bestX);
+    return bestX;
+  };
+  // IRLS step: re-weight with the model vols so that the variance objective equals the vol objective at the
+  // fixed point, and re-polish. One pass is enough: the LM polish below works on the exact vol objective anyway.
+  const reweight = (x: Float64Array): Float64Array => {
+    const z = inner.solve(x[0], Math.exp(x[1]));
+    const p = rawFromZeliade({ a: z.a, d: z.d, c: z.c, m: x[0], sigma: Math.exp(x[1]) });
+    for (let i = 0; i < n; i++) modelVol[i] = Math.sqrt(Math.max(sviW(p, q.k[i]), 1e-12) / t);
+    setVarWeights(modelVol);
+    const xs0 = nelderMead(outer, x, { ...nmOpts, step: [step[0] * 0.2, 0.1], maxEvals: 40 }).x;
+    setVarWeights(null);
+    return xs0;
+  };
+  const paramsAt = (x: Float64Array): { p: RawSvi; viol: number } => {
+    const sigma = Math.exp(x[1]);
+    const z = inner.solve(x[0], sigma);
+    return { p: sanitize(rawFromZeliade({ a: z.a, d: z.d, c: z.c, m: x[0], sigma })), viol: innerViolation(x[0], sigma, z.a, z.d, z.c) };
+  };
+  let qeX = search(2, false);
+  let qeR = paramsAt(qeX);
+  if (qeR.viol === 0) {
+    qeX = reweight(qeX);
+    qeR = paramsAt(qeX);
+  }
+  if (qeR.viol > 0) {
+    // The unconstrained optimum has butterfly arbitrage (typically: curvature persisting far past the quotes).
+    // Search again with an exact (L1) penalty large enough that the optimum is feasible.
+    mu = (1e4 * Math.max(inner.solve(qeX[0], Math.exp(qeX[1])).sse, 1e-14)) / G_MARGIN;
+    qeX = search(1, true);
+    qeR = paramsAt(qeX);
+  }
+  const qe = qeR.p;
+
+  // ---- 2. LM polish with constraint penalties -----------------------------------------------------------------
+  // Penalty grid: coarse over the whole check range, dense just around the quoted range (where dips of g usually
+  // sit: the fit bends hardest just past the last quotes), and sinh-spaced around the vertex.
+  const near = Math.max(0.1, 0.5 * span);
+  const wLo = Math.min(cLo, qe.m - 6 * qe.sigma);
+  const wHi = Math.max(cHi, qe.m + 6 * qe.sigma);
+  const lm = new PenalisedLm(
+    q,
+    omega,
+    concat(
+      concat(concat(uniformGrid(wLo, wHi, 41), uniformGrid(kMin - near, kMax + near, 61)), sinhGrid(qe.m, qe.sigma, 61, 1e4)),
+      dipPatches(qe, wLo, wHi),
+    ),
+    wLo,
+    wHi,
+  );
+  let p = qe;
+  const startFeasible = lm.violation(qe) === 0;
+  // Penalty weights relative to the fit: at level c, a violation of G_MARGIN costs c times the whole objective.
+  // Starting low and raising it (continuation) lets LM slide along the constraint instead of jumping to any
+  // feasible point, which from a slightly infeasible start lands in poor local minima.
+  const cost0 = Math.max(lm.cost(qe, 0), 1e-300);
+  const muOf = (c: number): number => (c * cost0) / (G_MARGIN * G_MARGIN);
+  for (const c of startFeasible ? [1e4] : [1, 1e2, 1e4, 1e6]) {
+    p = lm.run(p, muOf(c));
+    if (c >= 1e2 && lm.violation(p) === 0) break;
+  }
+  // Keep whichever of QE and LM is better among the constraint-satisfying ones.
+  if (startFeasible && (lm.violation(p) > 0 || lm.cost(qe, 0) < lm.cost(p, 0))) p = qe;
+
+  // ---- 3. verification and repair ------------------------------------------------------------------------------
+  // Every candidate is checked on the dense grids; the best verified one is kept, and an unverified better one is
+  // pulled towards it by bisection (the closest verified point on the segment).
+  let rep = butterflyReport(p, kMin, kMax);
+  let best: { p: RawSvi; cost: number; minG: number } | null = null;
+  const consider = (c: RawSvi, r: { free: boolean; minG: number }): void => {
+    if (!r.free) return;
+    const f = lm.cost(c, 0);
+    if (!best || f < best.cost) best = { p: c, cost: f, minG: r.minG };
+  };
+  consider(p, rep);
+  // The QE point only matters as a fallback when the polished point fails (otherwise the polish is at least as good).
+  if (!rep.free && p !== qe) consider(qe, butterflyReport(qe, kMin, kMax));
+  // A dip between the penalty grid's points: add a fine patch around it and the vertex, polish again.
+  for (let round = 0; round < 3 && !rep.free; round++) {
+    const at = Number.isFinite(rep.at) ? rep.at : p.m;
+    const h = Math.max(1e-4, Math.min(0.05, 0.2 * p.sigma));
+    lm.grid = concat(concat(lm.grid, dipPatches(p, wLo, wHi)), concat(uniformGrid(at - 10 * h, at + 10 * h, 41), sinhGrid(p.m, p.sigma, 41, 1e4)));
+    // Continuation again: jumping straight to a huge weight lets LM trade the whole fit for the new points.
+    const costNow = Math.max(lm.cost(p, 0), 1e-300);
+    let cand = p;
+    for (const c of [1, 1e2, 1e4, 1e6]) {
+      cand = lm.run(cand, (c * costNow) / (G_MARGIN * G_MARGIN));
+      if (c >= 1e2 && lm.violation(cand) === 0) break;
+    }
+    const r = butterflyReport(cand, kMin, kMax);
+    consider(cand, r);
+    if (r.free) break;
+    p = cand;
+    rep = r;
+  }
+  evals += lm.evals;
+  const finalBest = best as { p: RawSvi; cost: number; minG: number } | null;
+  let repaired = false;
+  if (!rep.free || (finalBest && finalBest.p !== p)) {
+    // p is the best unverified point; target is the best verified one, else an SSVI slice free by theorem.
+    const target = finalBest ? finalBest.p : ssviSafe(p);
+    let loL = 0;
+    let hiL = 1;
+    let hiP = target;
+    if (!rep.free) {
+      for (let it = 0; it < 24; it++) {
+        const mid = 0.5 * (loL + hiL);
+        const cand = blend(p, target, mid);
+        if (butterflyReport(cand, kMin, kMax, 801, 401).free) {
+          hiL = mid;
+          hiP = cand;
+        } else loL = mid;
+      }
+      rep = butterflyReport(hiP, kMin, kMax);
+      if (!rep.free || (finalBest && lm.cost(hiP, 0) > finalBest.cost)) hiP = target;
+    }
+    p = hiP;
+    rep = butterflyReport(p, kMin, kMax);
+    repaired = !finalBest;
+    if (!rep.free) {
+      // The SSVI end point itself is free by theorem; only rounding could get here.
+      p = ssviSafe(p);
+      rep = butterflyReport(p, kMin, kMax);
+      repaired = true;
+    }
+  }
+  return { status: 'ok', params: p, objective: lm.cost(p, 0), minG: rep.minG, repaired, evals };
+}
+
+/**
+ * Where g can dip below zero in a narrow band: its first term (1 − k w′/(2w))² has a double zero where
+ * 2w = k w′, and only there can the negative terms win. Those points are bracketed on a scan of 2w − k w′ (cheap:
+ * no g) and a fine patch of penalty points is laid around each, so that a grid cannot step over the dip.
+ */
+function dipPatches(p: RawSvi, lo: number, hi: number): Float64Array {
+  const out: number[] = [];
+  const n = 240;
+  let prevK = lo;
+  let prevH = 2 * sviW(p, lo) - lo * sviW1(p, lo);
+  for (let i = 1; i <= n; i++) {
+    const k = lo + ((hi - lo) * i) / n;
+    const h = 2 * sviW(p, k) - k * sviW1(p, k);
+    if ((h > 0) !== (prevH > 0) && Number.isFinite(h) && Number.isFinite(prevH)) {
+      const root = prevK + ((k - prevK) * prevH) / (prevH - h);
+      const half = Math.max(2 * (k - prevK), 0.02);
+      for (let j = 0; j <= 20; j++) out.push(root - half + (2 * half * j) / 20);
+    }
+    prevK = k;
+    prevH = h;
+  }
+  return Float64Array.from(out);
+}
+
+function concat(a: Float64Array, b: Float64Array): Float64Array {
+  const out = new Float64Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+/** Clamp into the open domain the LM parametrisation can represent (b > 0, |ρ| < 1). */
+function sanitize(p: RawSvi): RawSvi {
+  return {
+    a: p.a,
+    b: Math.max(p.b, 1e-8),
+    rho: Math.max(-0.999, Math.min(0.999, p.rho)),
+    m: p.m,
+    sigma: Math.max(p.sigma, 1e-6),
+  };
+}
+
+function blend(p: RawSvi, s: RawSvi, l: number): RawSvi {
+  return {
+    a: p.a + l * (s.a - p.a),
+    b: p.b + l * (s.b - p.b),
+    rho: p.rho + l * (s.rho - p.rho),
+    m: p.m + l * (s.m - p.m),
+    sigma: p.sigma + l * (s.sigma - p.sigma),
+  };
+}
+
+/**
+ * An SSVI slice (θ, ρ, φ) with the same ATM total variance and skew direction as `p`, inside Gatheral-Jacquier's
+ * sufficient no-butterfly conditions with a 2 % margin, written as raw SVI.
+ */
+export function ssviSafe(p: RawSvi): RawSvi {
+  let theta = sviW(p, 0);
+  if (!(theta > 0)) theta = Math.max(sviMinW(p), 1e-8);
+  const rho = Math.max(-0.95, Math.min(0.95, p.rho));
+  const r = 1 + Math.abs(rho);
+  const phi = 0.98 * Math.min(4 / (theta * r), 2 / Math.sqrt(theta * r));
+  return ssviToRaw(theta, rho, phi);
+}
+
+/** SSVI slice w = θ/2 (1 + ρφk + √((φk + ρ)² + 1 − ρ²)) as raw SVI. */
+export function ssviToRaw(theta: number, rho: number, phi: number): RawSvi {
+  return {
+    a: (theta / 2) * (1 - rho * rho),
+    b: (theta * phi) / 2,
+    rho,
+    m: -rho / phi,
+    sigma: Math.sqrt(1 - rho * rho) / phi,
+  };
+}
+
+/**
+ * Levenberg-Marquardt on (a, ln b, atanh ρ, m, ln σ) for residuals √ω (σ_model − σ_mid) plus penalty rows
+ * √μ · max(0, δ − g(k_j)), √μ · max(0, slope − cap), √μ · max(0, −min w). Quote rows have analytic Jacobians;
+ * penalty rows are differentiated numerically, only where active.
+ */
+class PenalisedLm {
+  evals = 0;
+  private readonly n: number;
+  constructor(
+    private readonly q: SliceQuotes,
+    private readonly omega: Float64Array,
+    public grid: Float64Array,
+    private readonly lo: number,
+    private readonly hi: number,
+  ) {
+    this.n = q.k.length;
+  }
+
+  /** Vol-objective value plus μ-weighted penalties. */
+  cost(p: RawSvi, mu: number): number {
+    const { q, omega } = this;
+    let s = 0;
+    for (let i = 0; i < this.n; i++) {
+      const w = sviW(p, q.k[i]);
+      const r = Math.sqrt(Math.max(w, 1e-16) / q.t) - q.mid[i];
+      s += omega[i] * r * r;
+    }
+    if (mu > 0) {
+      const pen = this.penalties(p);
+      for (let j = 0; j < pen.length; j++) s += mu * pen[j] * pen[j];
+    }
+    return s;
+  }
+
+  /** Sum of constraint violations (0 when the penalised constraints hold). */
+  violation(p: RawSvi): number {
+    const pen = this.penalties(p);
+    let s = 0;
+    for (let j = 0; j < pen.length; j++) s += pen[j];
+    return s;
+  }
+
+  private penBuf = new Float64Array(0);
+  private readonly dips = new Float64Array(MAX_DIPS);
+  private readonly dipsTmp = new Float64Array(MAX_DIPS);
+  /** The parameters `penBuf` was last computed for (object identity). */
+  private penFor: RawSvi | null = null;
+
+  /** Penalty values (a shared buffer: valid until the next call with other parameters). */
+  private penalties(p: RawSvi): Float64Array {
+    const g = this.grid;
+    const len = g.length + 2 + MAX_DIPS;
+    if (this.penFor === p && this.penBuf.length === len) return this.penBuf;
+    if (this.penBuf.length !== len) this.penBuf = new Float64Array(len);
+    this.penFor = p;
+    const out = this.penBuf;
+    for (let j = 0; j < g.length; j++) {
+      const gv = sviG(p, g[j]);
+      out[j] = gv >= G_MARGIN ? 0 : Math.min(G_MARGIN - gv, 10);
+    }
+    out[g.length] = Math.max(0, sviMaxWingSlope(p) - MAX_WING_SLOPE);
+    out[g.length + 1] = Math.max(0, -sviMinW(p));
+    dipG(p, this.lo, this.hi, 30, this.dips);
+    for (let j = 0; j < MAX_DIPS; j++) {
+      const gv = this.dips[j];
+      out[g.length + 2 + j] = gv >= G_MARGIN ? 0 : Math.min(G_MARGIN - gv, 10);
+    }
+    return out;
+  }
+
+  run(start: RawSvi, mu: number): RawSvi {
+    const { q, omega, n } = this;
+    const toX = (p: RawSvi): Float64Array =>
+      Float64Array.of(p.a, Math.log(p.b), Math.atanh(p.rho), p.m, Math.log(p.sigma));
+    const fromX = (x: Float64Array): RawSvi => ({
+      a: x[0],
+      b: Math.exp(x[1]),
+      rho: Math.tanh(x[2]),
+      m: x[3],
+      sigma: Math.exp(x[4]),
+    });
+    let x = toX(start);
+    let p = fromX(x);
+    let cost = this.cost(p, mu);
+    let lambda = 1e-3;
+    const jtj = new Float64Array(25);
+    const jtr = new Float64Array(5);
+    const a = new Float64Array(25);
+    const rhs = new Float64Array(5);
+    const row = new Float64Array(5);
+    for (let iter = 0; iter < 20; iter++) {
+      jtj.fill(0);
+      jtr.fill(0);
+      // Quote rows: r = √ω (√(w/T) − σ), dr/dθ = √ω · (dw/dθ) / (2√(wT)).
+      for (let i = 0; i < n; i++) {
+        const xk = q.k[i] - p.m;
+        const sq = Math.sqrt(xk * xk + p.sigma * p.sigma);
+        const w = Math.max(p.a + p.b * (p.rho * xk + sq), 1e-16);
+        const so = Math.sqrt(omega[i]);
+        const r = so * (Math.sqrt(w / q.t) - q.mid[i]);
+        const f = so / (2 * Math.sqrt(w * q.t));
+        row[0] = f;
+        row[1] = f * p.b * (p.rho * xk + sq);
+        row[2] = f * p.b * xk * (1 - p.rho * p.rho);
+        row[3] = -f * p.b * (p.rho + xk / sq);
+        row[4] = (f * p.b * p.sigma * p.sigma) / sq;
+        accumulate(jtj, jtr, row, r);
+      }
+      // Penalty rows, numerically differentiated where active.
+      const sm = Math.sqrt(mu);
+      const pen = this.penalties(p);
+      const h = 1e-6;
+      for (let j = 0; j < pen.length; j++) {
+        if (pen[j] === 0) continue;
+        for (let d = 0; d < 5; d++) {
+          const xd = Float64Array.from(x);
+          xd[d] += h;
+          const pd = fromX(xd);
+          row[d] = (sm * (this.penaltyAt(pd, j) - pen[j])) / h;
+        }
+        accumulate(jtj, jtr, row, sm * pen[j]);
+      }
+      this.evals++;
+      let improved = false;
+      for (let tries = 0; tries < 8; tries++) {
+        for (let i = 0; i < 25; i++) a[i] = jtj[i];
+        for (let d = 0; d < 5; d++) {
+          a[d * 5 + d] += lambda * (jtj[d * 5 + d] + 1e-12);
+          rhs[d] = -jtr[d];
+        }
+        if (!solveInPlace(a, rhs, 5)) {
+          lambda *= 10;
+          continue;
+        }
+        const xn = Float64Array.from(x);
+        for (let d = 0; d < 5; d++) xn[d] += rhs[d];
+        xn[2] = Math.max(-3.8, Math.min(3.8, xn[2]));
+        xn[1] = Math.max(-40, xn[1]);
+        xn[4] = Math.max(Math.log(1e-6), Math.min(Math.log(50), xn[4]));
+        const pn = fromX(xn);
+        const cn = this.cost(pn, mu);
+        this.evals++;
+        if (cn < cost) {
+          const rel = (cost - cn) / Math.max(cost, 1e-300);
+          x = xn;
+          p = pn;
+          cost = cn;
+          lambda = Math.max(lambda / 3, 1e-9);
+          improved = true;
+          if (rel < 1e-7) return p;
+          break;
+        }
+        lambda *= 4;
+      }
+      if (!improved) break;
+    }
+    return p;
+  }
+
+  private penaltyAt(p: RawSvi, j: number): number {
+    const g = this.grid;
+    if (j < g.length) {
+      const gv = sviG(p, g[j]);
+      return gv >= G_MARGIN ? 0 : Math.min(G_MARGIN - gv, 10);
+    }
+    if (j === g.length) return Math.max(0, sviMaxWingSlope(p) - MAX_WING_SLOPE);
+    if (j === g.length + 1) return Math.max(0, -sviMinW(p));
+    const d = this.dipsTmp;
+    dipG(p, this.lo, this.hi, 30, d);
+    const gv = d[j - g.length - 2];
+    return gv >= G_MARGIN ? 0 : Math.min(G_MARGIN - gv, 10);
+  }
+}
+
+function accumulate(jtj: Float64Array, jtr: Float64Array, row: Float64Array, r: number): void {
+  for (let a = 0; a < 5; a++) {
+    const ra = row[a];
+    if (ra === 0) continue;
+    jtr[a] += ra * r;
+    for (let b = 0; b < 5; b++) jtj[a * 5 + b] += ra * row[b];
+  }
+}
+
+
+
+
