@@ -48,16 +48,17 @@ const surfaceSlice = {
   properties: {
     expiry: str,
     settlement: str,
-    t: num,
-    forward: num,
-    discount: num,
+    t: numOrNull,
+    // null when the expiry has no usable forward (the slice then has a status and no fit)
+    forward: numOrNull,
+    discount: numOrNull,
     quotes: int,
-    svi: sviParams,
+    svi: { ...sviParams, nullable: true },
     rmse_vol: numOrNull,
     in_band: numOrNull,
     max_abs_z: numOrNull,
     min_g: numOrNull,
-    butterfly_free: { type: 'boolean' },
+    butterfly_free: { type: 'boolean', nullable: true },
     atm_vol: numOrNull,
   },
 } as const;

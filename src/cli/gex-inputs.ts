@@ -1,5 +1,6 @@
 // Loading for `manifold gex` and `manifold bench gex`: chain file → chain → our chain IV (→ optional surface).
 import { UserError } from './errors.js';
+import { loadChainForCli } from './chain-input.js';
 import type { OptionChain } from '../market/chain.js';
 import type { ChainIv } from '../analytics/chain-iv-types.js';
 import type { SurfaceVolQuery } from '../analytics/gex.js';
@@ -12,14 +13,9 @@ export interface GexInputs {
   surfaceNote: string | null;
 }
 
+/** Load a chain file for a command (kept under this name for the commands that import it from here). */
 export async function loadChainOrUserError(file: string): Promise<OptionChain> {
-  const { loadChainFile, ChainFileError, ChainFormatError } = await import('../feed/chain-file.js');
-  try {
-    return (await loadChainFile(file)).chain;
-  } catch (err) {
-    if (err instanceof ChainFileError || err instanceof ChainFormatError) throw new UserError((err as Error).message);
-    throw err;
-  }
+  return (await loadChainForCli(file)).chain;
 }
 
 export async function prepareGexInputs(file: string, opts: { surface: boolean }): Promise<GexInputs> {

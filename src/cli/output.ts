@@ -1,3 +1,5 @@
+import { UserError } from './errors.js';
+
 // Small helpers shared by commands that print data.
 
 /** Print one JSON document (pretty unless `compact`) followed by a newline. Non-finite numbers become null. */
@@ -12,9 +14,11 @@ export function jsonReplacer(_key: string, value: unknown): unknown {
   return value;
 }
 
-/** Parse a CLI number option, throwing a UserError-friendly message. */
+/** Parse a CLI number option; a bad value is the user's mistake, so it throws a UserError. */
 export function parseNumberOption(name: string, raw: string, min = -Infinity, max = Infinity): number {
   const v = Number(raw);
-  if (!Number.isFinite(v) || v < min || v > max) throw new Error(`${name} must be a number in [${min}, ${max}], got '${raw}'`);
+  if (raw.trim() === '' || !Number.isFinite(v) || v < min || v > max) {
+    throw new UserError(`${name} must be a number in [${min}, ${max}], got '${raw}'`);
+  }
   return v;
 }

@@ -169,7 +169,6 @@ export async function benchEndToEnd(messages: number, eventsPerFrame = 100, rate
     let lastChange = performance.now();
     let tEnd = NaN;
     let c0 = NaN;
-    let cEnd: number;
     for (;;) {
       await new Promise((r) => setTimeout(r, 2));
       const now = performance.now();
@@ -187,7 +186,7 @@ export async function benchEndToEnd(messages: number, eventsPerFrame = 100, rate
     }
     // Once, after the loop: process.cpuUsage() is too costly to call every poll (it showed in the profile), and an
     // idle wait for stragglers costs no CPU.
-    cEnd = cpuMs();
+    const cEnd = cpuMs();
     await session.stop();
     const stats = await sim.stop();
     const sent = Number(stats?.eventsSent ?? NaN);

@@ -1,12 +1,14 @@
 /**
  * Frame decoder: bytes of one WebSocket frame → an `EventBatch` (struct of arrays), all or nothing.
  *
- * Fast path: a hand-written scanner for the two shapes that make up nearly all traffic (Q and T objects with flat
- * numeric/string fields). It works on the raw bytes, looks symbols up without allocating strings, and parses numbers
- * exactly (mantissa ≤ 15 digits divided by an exact power of ten is correctly rounded, i.e. identical to
- * JSON.parse). It never rejects anything itself: whenever it meets something it does not handle (escapes, exponents,
+ * Fast path, for the two shapes that make up nearly all traffic (Q and T objects with flat numeric/string fields):
+ * first an exact template of the field order Massive sends (no key parsing at all), then a generic scanner for any
+ * key order. Both work on the raw bytes, look symbols up without allocating strings, and parse numbers exactly
+ * (mantissa ≤ 15 digits divided by an exact power of ten is correctly rounded, i.e. identical to JSON.parse). The
+ * fast path never rejects anything itself: whenever it meets something it does not handle (escapes, exponents,
  * status/aggregate events, unknown keys, duplicate keys, out-of-range values...) it gives up and the slow path
- * (JSON.parse + strict validation in protocol.ts) decides, so both paths accept exactly the same frames.
+ * (JSON.parse + strict validation in protocol.ts) decides. So the fast path accepts only frames the slow path
+ * accepts, with identical values (test/feed/decode.test.ts checks this on 20,000 random frames).
  *
  * A frame is applied only after the whole frame has been decoded and validated: a malformed frame never half-applies.
  */

@@ -38,3 +38,19 @@ describe('manifold CLI', () => {
     }
   });
 });
+
+describe('manifold CLI output', () => {
+  it('exits cleanly when the reader closes the pipe early (manifold ... | head)', async () => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/bin.ts'), 'iv', join(repoRoot, 'data/chains/SPX_2023-04-14_eod.csv')], {
+      cwd: repoRoot,
+      env: { ...process.env, MANIFOLD_LOG_LEVEL: 'silent' },
+    });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(stderr).not.toMatch(/EPIPE|Error/);
+    expect(code).toBe(0);
+  });
+});

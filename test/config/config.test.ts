@@ -35,3 +35,15 @@ describe('configuration', () => {
     expect(() => loadConfig({}, d)).toThrow(/not valid JSON/);
   });
 });
+
+describe('configuration documentation', () => {
+  it('every environment variable the config reads is in .env.example and the README', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { repoRoot } = await import('../support/cli.js');
+    const { ENV_VARS } = await import('../../src/config/index.js');
+    const example = readFileSync(join(repoRoot, '.env.example'), 'utf8');
+    const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+    const missing = Object.keys(ENV_VARS).filter((v) => !example.includes(v) || !readme.includes(v));
+    expect(missing).toEqual([]);
+  });
+});

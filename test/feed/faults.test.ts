@@ -43,14 +43,17 @@ describe('faults against the simulator', () => {
       reconnectInitialMs: 50,
       reconnectMaxMs: 400,
     });
+    // At least RUN_MS, and at least 5 drops (a loaded machine may connect late): bounded at 30 s.
+    const t0 = Date.now();
     await sleep(RUN_MS);
+    while (sim.stats.disconnectsInjected < 5 && Date.now() - t0 < 30_000) await sleep(100);
     sim.clearFaults();
     sim.pause();
     malformedSent = sim.stats.malformedSent;
     await settle(session);
     diffs = diffWithSim(session.chain, sim.market, session.plan.rows);
     await session.stop();
-  }, 60_000);
+  }, 90_000);
 
   afterAll(async () => {
     session?.client.stop();
@@ -61,7 +64,7 @@ describe('faults against the simulator', () => {
   it('reconnects, resubscribes and resyncs after every disconnect, counting the gaps', () => {
     const m = session.pipeline.metrics;
     const drops = sim.stats.disconnectsInjected;
-    expect(drops).toBeGreaterThanOrEqual(RUN_MS / DISCONNECT_EVERY_MS - 2);
+    expect(drops).toBeGreaterThanOrEqual(5);
     expect(m.reconnects).toBe(drops);
     expect(m.resubscribes).toBe(drops);
     expect(m.gaps.length).toBe(drops);

@@ -1,6 +1,5 @@
 // `manifold chain <file> [--json] [--as-of YYYY-MM-DD]`: load a Cboe quotedata CSV and print what was read.
 import type { Command } from 'commander';
-import { UserError } from '../errors.js';
 
 interface ChainOptions {
   json?: boolean;
@@ -15,16 +14,8 @@ export function register(program: Command): void {
     .option('--json', 'print the summary as JSON (with one entry per expiry)')
     .option('--as-of <date>', 'trading date the quotes belong to (YYYY-MM-DD), instead of inferring it from the Date line')
     .action(async (file: string, opts: ChainOptions) => {
-      const { loadChainFile, ChainFileError, ChainFormatError } = await import('../../feed/chain-file.js');
-      const { CalendarError } = await import('../../market/calendar.js');
-      let loaded;
-      try {
-        loaded = await loadChainFile(file, opts.asOf !== undefined ? { asOfDate: opts.asOf } : {});
-      } catch (err) {
-        if (err instanceof ChainFileError || err instanceof ChainFormatError) throw new UserError(err.message);
-        if (err instanceof CalendarError) throw new UserError(`--as-of: ${err.message}`);
-        throw err;
-      }
+      const { loadChainForCli } = await import('../chain-input.js');
+      const loaded = await loadChainForCli(file, { asOf: opts.asOf });
       const { chain, report } = loaded;
       const expiries = chain.expiries.map((e) => {
         let quoted = 0;

@@ -1,6 +1,5 @@
 // `manifold iv <chain-file> [--json]`: parity forwards per expiry and bid/mid/ask IV + Greeks per contract.
 import type { Command } from 'commander';
-import { UserError } from '../errors.js';
 
 interface IvOptions {
   json?: boolean;
@@ -25,18 +24,10 @@ export function register(program: Command): void {
       process.stdout.on('error', (e: NodeJS.ErrnoException) => {
         if (e.code === 'EPIPE') process.exit(0);
       });
-      const { loadChainFile, ChainFileError, ChainFormatError } = await import('../../feed/chain-file.js');
-      const { CalendarError } = await import('../../market/calendar.js');
+      const { loadChainForCli } = await import('../chain-input.js');
       const { computeChainIv } = await import('../../analytics/chain-iv.js');
       const { ivStatusName } = await import('../../quant/black/status.js');
-      let loaded;
-      try {
-        loaded = await loadChainFile(file, opts.asOf !== undefined ? { asOfDate: opts.asOf } : {});
-      } catch (err) {
-        if (err instanceof ChainFileError || err instanceof ChainFormatError) throw new UserError(err.message);
-        if (err instanceof CalendarError) throw new UserError(`--as-of: ${err.message}`);
-        throw err;
-      }
+      const loaded = await loadChainForCli(file, { asOf: opts.asOf });
       const { chain } = loaded;
       const civ = computeChainIv(chain);
       const expiries = civ.expiries.map((e) => {

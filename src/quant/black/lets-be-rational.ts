@@ -19,7 +19,7 @@
  */
 import { invNormCdf, normCdf, ONE_OVER_SQRT_TWO, ONE_OVER_SQRT_TWO_PI } from '../special/normal.js';
 import { erfcxInto } from '../special/erf.js';
-import { blackOfLast, normalisedBlackOtmComplement, normalisedBlackOtmWithVega, normalisedVega, vegaOfLastBlack } from './normalised.js';
+import { blackOfLast, normalisedBlackOtmComplement, normalisedBlackOtmGuessWithVega, normalisedBlackOtmWithVega, normalisedVega, vegaOfLastBlack } from './normalised.js';
 
 const DBL_MAX = Number.MAX_VALUE;
 const SQRT_DBL_MAX = Math.sqrt(DBL_MAX);
@@ -151,6 +151,7 @@ const OBJ_LOWER = 1;
 const OBJ_UPPER = 2;
 
 // Module-private (not exported: exported `let` bindings are slow to write in hot loops); read via the getters.
+export const DBG = new Float64Array(4);
 let iterationsOfLastCall = 0; // small integer: stored unboxed
 const vegaOfLastCall = new Float64Array(1);
 /** Householder iterations used by the last call (diagnostics and tests). */
@@ -172,7 +173,7 @@ export function impliedNormalisedVolOtm(beta: number, x: number): number {
   if (x === 0) return atTheMoney(beta);
 
   const sc = Math.sqrt(-2 * x);
-  normalisedBlackOtmWithVega(x, sc);
+  normalisedBlackOtmGuessWithVega(x, sc);
   const bc = blackOfLast();
   const vc = vegaOfLastBlack();
   let s: number;
@@ -182,7 +183,7 @@ export function impliedNormalisedVolOtm(beta: number, x: number): number {
 
   if (beta < bc) {
     const sl = sc - bc / vc;
-    normalisedBlackOtmWithVega(x, sl);
+    normalisedBlackOtmGuessWithVega(x, sl);
     const bl = blackOfLast();
     const vl = vegaOfLastBlack();
     hi = sc;
@@ -215,7 +216,7 @@ export function impliedNormalisedVolOtm(beta: number, x: number): number {
     }
   } else {
     const su = vc > Number.MIN_VALUE ? sc + (bMax - bc) / vc : sc;
-    normalisedBlackOtmWithVega(x, su);
+    normalisedBlackOtmGuessWithVega(x, su);
     const bu = blackOfLast();
     const vu = vegaOfLastBlack();
     lo = sc;
@@ -279,8 +280,11 @@ function householder(beta: number, x: number, s0: number, lo0: number, hi0: numb
     let nu: number; // Newton step −g/g'
     let h2: number; // g''/g'
     let h3: number; // g'''/g'
+    // The first iterate (a few digits off) is evaluated to ~1e−11 only; every later one, including the last, exactly.
+    const accurate = it > 0;
     if (objective === OBJ_DIRECT) {
-      normalisedBlackOtmWithVega(x, s);
+      if (accurate) normalisedBlackOtmWithVega(x, s);
+      else normalisedBlackOtmGuessWithVega(x, s);
       const b = blackOfLast();
       bp = vegaOfLastBlack();
       if (b > beta) hi = s;
@@ -289,7 +293,8 @@ function householder(beta: number, x: number, s0: number, lo0: number, hi0: numb
       h2 = h2b;
       h3 = h3b;
     } else if (objective === OBJ_LOWER) {
-      normalisedBlackOtmWithVega(x, s);
+      if (accurate) normalisedBlackOtmWithVega(x, s);
+      else normalisedBlackOtmGuessWithVega(x, s);
       const b = blackOfLast();
       bp = vegaOfLastBlack();
       if (b > beta) hi = s;
@@ -333,11 +338,16 @@ function householder(beta: number, x: number, s0: number, lo0: number, hi0: numb
       if (fac > 0 && Number.isFinite(fac)) ds = nu * fac;
     }
     ds = Math.max(-0.5 * s, ds);
+    if (it === 0) { DBG[0] = ds / s; DBG[1] = s + ds; DBG[2] = objective; }
     if (Math.abs(ds) <= CONVERGED_STEP * s) {
-      // Converged (the next error is O(ds⁴)); skip the bracket test, which a rounding-level step could fail.
+      // Converged (the next error is O(ds⁴)); skip the bracket test, which a rounding-level step could fail. A step
+      // from the ~1e−11 first evaluation is not final: one more, exact, iteration follows.
       s += ds;
-      it++;
-      break;
+      if (accurate || objective === OBJ_UPPER) {
+        it++;
+        break;
+      }
+      continue;
     }
     let sn = s + ds;
     if (!(sn >= lo && sn <= hi)) sn = hi === Infinity ? Math.max(2 * s, lo * 2) : 0.5 * (lo + hi);

@@ -1,7 +1,14 @@
 /**
- * Calendar-spread check between independently fitted raw SVI slices: total variance must not decrease with T at
- * fixed forward moneyness. Raw slices are fitted one by one and may violate this; the eSSVI surface may not.
+ * Calendar-spread checks between raw SVI slices: total variance must not decrease with T at fixed forward
+ * log-moneyness k = ln(K/F_T) (forwards differ per slice; total variance in k is the object that must be monotone).
+ *
+ * The check covers all of ℝ: a dense uniform grid over the union of the two quoted ranges widened like the butterfly
+ * check (± max(1, 2 × width)), geometric points in both wings out to |k| = 10⁶, and the wings analytically: as
+ * k → ±∞, w(k) = s±·|k| + c± + O(1/|k|) with slopes s± = b(1 ± ρ), so the later slice needs slopes at least the
+ * earlier one's (and, with equal slopes, an intercept at least as high, which the |k| = 10⁶ points decide).
+ * Tolerance: 1e-12 relative to the earlier slice's total variance at the point (rounding only).
  */
+import { checkRange } from './butterfly.js';
 import { sviW, type RawSvi } from './raw.js';
 
 export interface RawSliceRef {
@@ -17,36 +24,87 @@ export interface RawSliceRef {
 export interface CalendarViolation {
   earlier: string;
   later: string;
-  /** Log-moneyness of the worst point. */
+  /** Log-moneyness of the worst point (±1e6 stands for a wing violation). */
   k: number;
   /** w_later(k) − w_earlier(k) there (negative). */
   dw: number;
 }
 
+/** Relative tolerance of the calendar check (rounding only). */
+export const CALENDAR_REL_TOL = 1e-12;
+/** Far-wing extent of the calendar check grid. */
+const FAR = 1e6;
+
+export interface CalendarGap {
+  /** Smallest (w_later − w_earlier) / max(w_earlier, tiny) over the grid and wings (≥ −tol ⇔ calendar-free). */
+  minRel: number;
+  /** Where (k), and the absolute difference there. */
+  at: number;
+  dw: number;
+  free: boolean;
+}
+
+let gridCache: { lo: number; hi: number; n: number; k: Float64Array } | null = null;
+
+/** The check grid for one quoted range [lo, hi] (union of both slices' ranges). */
+export function calendarGrid(lo: number, hi: number, n = 2001, nFar = 80): Float64Array {
+  if (gridCache && gridCache.lo === lo && gridCache.hi === hi && gridCache.n === n + 2 * nFar) return gridCache.k;
+  const [cLo, cHi] = checkRange(lo, hi);
+  const k = new Float64Array(n + 2 * nFar);
+  let j = 0;
+  // Geometric in distance from the check range, out to FAR on each side.
+  for (let i = nFar; i >= 1; i--) k[j++] = cLo - Math.pow(FAR, i / nFar) + 1;
+  for (let i = 0; i < n; i++) k[j++] = cLo + ((cHi - cLo) * i) / (n - 1);
+  for (let i = 1; i <= nFar; i++) k[j++] = cHi + Math.pow(FAR, i / nFar) - 1;
+  gridCache = { lo, hi, n: n + 2 * nFar, k };
+  return k;
+}
+
 /**
- * Checks each pair of consecutive slices (by t) on `n` points across the union of their quoted ranges, the
- * region where both curves are backed by quotes. Returns the worst violation of each failing pair.
+ * Calendar gap of `later` over `earlier` on the grid of [lo, hi] (see calendarGrid) and in the wings analytically.
  */
-export function rawCalendarViolations(slices: readonly RawSliceRef[], n = 401): CalendarViolation[] {
+export function rawCalendarGap(earlier: RawSvi, later: RawSvi, lo: number, hi: number, n = 2001): CalendarGap {
+  const grid = calendarGrid(lo, hi, n);
+  let minRel = Infinity;
+  let at = NaN;
+  let dw = NaN;
+  for (let j = 0; j < grid.length; j++) {
+    const k = grid[j];
+    const we = sviW(earlier, k);
+    const d = sviW(later, k) - we;
+    const r = d / Math.max(Math.abs(we), 1e-300);
+    if (!(r >= minRel)) {
+      minRel = Number.isNaN(r) ? -Infinity : r;
+      at = k;
+      dw = d;
+    }
+  }
+  // Asymptotic slopes: a smaller slope loses to the earlier slice somewhere past any finite grid.
+  const wing = (sE: number, sL: number, k: number): void => {
+    const r = (sL - sE) / Math.max(sE, 1e-300);
+    if (r < -CALENDAR_REL_TOL && r < minRel) {
+      minRel = r;
+      at = k;
+      dw = sviW(later, k) - sviW(earlier, k);
+    }
+  };
+  wing(earlier.b * (1 + earlier.rho), later.b * (1 + later.rho), FAR);
+  wing(earlier.b * (1 - earlier.rho), later.b * (1 - later.rho), -FAR);
+  return { minRel, at, dw, free: minRel >= -CALENDAR_REL_TOL };
+}
+
+/**
+ * Checks each pair of consecutive slices (by t; ties keep the input order) with `rawCalendarGap` over the union of
+ * their quoted ranges. Returns the worst violation of each failing pair.
+ */
+export function rawCalendarViolations(slices: readonly RawSliceRef[], n = 2001): CalendarViolation[] {
   const s = [...slices].filter((x) => x.t > 0).sort((a, b) => a.t - b.t);
   const out: CalendarViolation[] = [];
   for (let i = 0; i + 1 < s.length; i++) {
     const a = s[i];
     const b = s[i + 1];
-    const lo = Math.min(a.kMin, b.kMin);
-    const hi = Math.max(a.kMax, b.kMax);
-    let worst = Infinity;
-    let at = NaN;
-    for (let j = 0; j < n; j++) {
-      const k = lo + ((hi - lo) * j) / (n - 1);
-      const d = sviW(b.params, k) - sviW(a.params, k);
-      if (d < worst) {
-        worst = d;
-        at = k;
-      }
-    }
-    const tol = 1e-10 * Math.max(sviW(b.params, 0), 1e-12);
-    if (worst < -tol) out.push({ earlier: a.label, later: b.label, k: at, dw: worst });
+    const gap = rawCalendarGap(a.params, b.params, Math.min(a.kMin, b.kMin), Math.max(a.kMax, b.kMax), n);
+    if (!gap.free) out.push({ earlier: a.label, later: b.label, k: gap.at, dw: gap.dw });
   }
   return out;
 }

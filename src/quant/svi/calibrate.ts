@@ -19,10 +19,11 @@
  *    theorem. So a returned fit is always verified.
  */
 import { butterflyReport, checkRange, dipG, MAX_DIPS, sinhGrid, uniformGrid } from './butterfly.js';
+import { calendarGrid, rawCalendarGap } from './calendar.js';
 import { InnerSolver } from './inner.js';
 import { nelderMead } from './nelder-mead.js';
 import { solveInPlace } from './linalg.js';
-import { gFromW, MAX_WING_SLOPE, rawFromZeliade, sviG, sviMaxWingSlope, sviMinW, sviW, sviW1, type RawSvi } from './raw.js';
+import { gFromW, isValidRawSvi, MAX_WING_SLOPE, rawFromZeliade, sviG, sviMaxWingSlope, sviMinW, sviW, sviW1, type RawSvi } from './raw.js';
 
 /** Quotes of one slice, already filtered. All arrays have the same length. */
 export interface SliceQuotes {
@@ -41,9 +42,25 @@ export interface SliceQuotes {
 
 export type SviFitStatus = 'ok' | 'too_few_quotes' | 'bad_input';
 
+/** The previous (shorter-dated) slice's fit: the fit's total variance must stay at or above it everywhere. */
+export interface CalendarFloor {
+  params: RawSvi;
+  /** Its quoted log-moneyness range (the calendar check covers the union of both ranges, then far past them). */
+  kMin: number;
+  kMax: number;
+}
+
+/**
+ * What the calendar floor did: 'none' (no floor given), 'free' (the butterfly-free fit was already above it),
+ * 'constrained' (refitted under the floor), 'repaired' (bisected towards the floor), 'floor' (equal to the floor).
+ */
+export type CalendarOutcome = 'none' | 'free' | 'constrained' | 'repaired' | 'floor';
+
 export interface SviFitOptions {
   /** Previous fit of the same slice: the outer search starts there (live refits). */
   warm?: RawSvi | null;
+  /** Calendar constraint: w(k) ≥ floor's w(k) for every k (fit slices in increasing expiry time). */
+  floor?: CalendarFloor | null;
   /** Minimum number of usable quotes (default 5). */
   minQuotes?: number;
 }
@@ -60,6 +77,8 @@ export interface SviFitResult {
   repaired: boolean;
   /** Objective evaluations (outer + LM), for diagnostics. */
   evals: number;
+  /** What the calendar floor did (see CalendarOutcome); 'none' for failed fits. */
+  calendar: CalendarOutcome;
   message?: string;
 }
 
@@ -67,7 +86,7 @@ export interface SviFitResult {
 const G_MARGIN = 2e-4;
 
 function fail(status: SviFitStatus, message: string): SviFitResult {
-  return { status, params: null, objective: NaN, minG: NaN, repaired: false, evals: 0, message };
+  return { status, params: null, objective: NaN, minG: NaN, repaired: false, evals: 0, calendar: 'none', message };
 }
 
 export function fitSviSlice(q: SliceQuotes, opts: SviFitOptions = {}): SviFitResult {
@@ -343,7 +362,100 @@ export function fitSviSlice(q: SliceQuotes, opts: SviFitOptions = {}): SviFitRes
       repaired = true;
     }
   }
-  return { status: 'ok', params: p, objective: lm.cost(p, 0), minG: rep.minG, repaired, evals };
+  // ---- 4. calendar floor ----------------------------------------------------------------------------------------
+  let calendar: CalendarOutcome = 'none';
+  if (opts.floor) {
+    const r = enforceFloor(lm, p, opts.floor, kMin, kMax);
+    evals += r.evals;
+    calendar = r.outcome;
+    if (r.p !== p) {
+      p = r.p;
+      rep = butterflyReport(p, kMin, kMax);
+    }
+  }
+  return { status: 'ok', params: p, objective: lm.cost(p, 0), minG: rep.minG, repaired, evals, calendar };
+}
+
+/**
+ * Makes a butterfly-free fit `p` calendar-free against the previous slice's fit (the floor), when it is not already:
+ * w(k) ≥ w_prev(k) for all k, checked by `rawCalendarGap` (dense grid to |k| = 10⁶ plus wing slopes).
+ *
+ * Candidates, each verified on both the butterfly and the calendar checks, the best fit kept:
+ * - `p` with `a` raised by the largest shortfall (the minimal uniform lift; it only helps when the wing slopes are
+ *   already high enough, and raising w can itself break g ≥ 0 where k·w′ > 2w, so it is verified like the rest);
+ * - LM on the vol objective with the butterfly penalties plus the calendar rows (see CalendarRows), by continuation
+ *   in the penalty weight from `p`, and from the lifted point.
+ * If none verifies, the best candidate is bisected in parameter space towards the floor itself: the floor is
+ * calendar-free against itself (equality) and butterfly-free (it was verified when it was fitted), so the segment's
+ * feasible end always exists and the returned fit is always verified on both checks.
+ */
+function enforceFloor(
+  lm: PenalisedLm,
+  p: RawSvi,
+  floor: CalendarFloor,
+  kMin: number,
+  kMax: number,
+): { p: RawSvi; outcome: CalendarOutcome; evals: number } {
+  const prev = floor.params;
+  const lo = Math.min(kMin, floor.kMin);
+  const hi = Math.max(kMax, floor.kMax);
+  if (rawCalendarGap(prev, p, lo, hi).free) return { p, outcome: 'free', evals: 0 };
+  const ok = (c: RawSvi): boolean => isValidRawSvi(c) && rawCalendarGap(prev, c, lo, hi).free && butterflyReport(c, kMin, kMax).free;
+  const evals0 = lm.evals;
+  let best: { p: RawSvi; cost: number } | null = null;
+  const consider = (c: RawSvi): boolean => {
+    if (!ok(c)) return false;
+    const f = lm.cost(c, 0);
+    if (!best || f < best.cost) best = { p: c, cost: f };
+    return true;
+  };
+  // Minimal uniform lift over the dense check grid (finite only if the wings are not lower).
+  const grid = calendarGrid(lo, hi);
+  let short = 0;
+  for (let j = 0; j < grid.length; j++) short = Math.max(short, sviW(prev, grid[j]) - sviW(p, grid[j]));
+  const lifted: RawSvi = { ...p, a: p.a + short * (1 + 1e-9) + 1e-14 };
+  consider(lifted);
+  // Penalty rows: the quoted union densely, the check range coarsely, the far wings geometrically.
+  const [cLo, cHi] = checkRange(lo, hi);
+  const pts: number[] = [];
+  for (let i = 0; i <= 80; i++) pts.push(lo + ((hi - lo) * i) / 80);
+  for (let i = 0; i <= 40; i++) pts.push(cLo + ((cHi - cLo) * i) / 40);
+  for (let i = 1; i <= 12; i++) {
+    const d = Math.pow(1e3, i / 12);
+    pts.push(cLo - d, cHi + d);
+  }
+  const k = Float64Array.from(pts);
+  const wPrev = new Float64Array(k.length);
+  for (let j = 0; j < k.length; j++) wPrev[j] = sviW(prev, k[j]);
+  const savedCal = lm.cal;
+  lm.cal = { k, wPrev, sR: prev.b * (1 + prev.rho), sL: prev.b * (1 - prev.rho) };
+  let worstUnverified: RawSvi = p;
+  for (const start of [p, lifted]) {
+    const cost0 = Math.max(lm.cost(start, 0), 1e-300);
+    let cand = start;
+    for (const c of [1, 1e2, 1e4, 1e6]) {
+      cand = lm.run(cand, (c * cost0) / (G_MARGIN * G_MARGIN));
+      if (c >= 1e2 && lm.violation(cand) === 0) break;
+    }
+    if (!consider(cand) && start === p) worstUnverified = cand;
+  }
+  lm.cal = savedCal;
+  const evals = lm.evals - evals0;
+  const found = best as { p: RawSvi; cost: number } | null;
+  if (found) return { p: found.p, outcome: 'constrained', evals };
+  // Bisection towards the floor (feasible end).
+  let loL = 0;
+  let hiL = 1;
+  let hiP = prev;
+  for (let it = 0; it < 30; it++) {
+    const mid = 0.5 * (loL + hiL);
+    const cand = blend(worstUnverified, prev, mid);
+    if (ok(cand)) {
+      hiL = mid;
+      hiP = cand;
+    } else loL = mid;
+  }
+  return { p: hiP, outcome: hiP === prev ? 'floor' : 'repaired', evals };
 }
 
 /**
@@ -440,6 +552,16 @@ class PenalisedLm {
     this.n = q.k.length;
   }
 
+  /** Calendar floor rows (null: none). Changing it invalidates the penalty cache. */
+  private calRows: CalendarRows | null = null;
+  get cal(): CalendarRows | null {
+    return this.calRows;
+  }
+  set cal(c: CalendarRows | null) {
+    this.calRows = c;
+    this.penFor = null;
+  }
+
   /** Vol-objective value plus μ-weighted penalties. */
   cost(p: RawSvi, mu: number): number {
     const { q, omega } = this;
@@ -473,7 +595,8 @@ class PenalisedLm {
   /** Penalty values (a shared buffer: valid until the next call with other parameters). */
   private penalties(p: RawSvi): Float64Array {
     const g = this.grid;
-    const len = g.length + 2 + MAX_DIPS;
+    const cal = this.cal;
+    const len = g.length + 2 + MAX_DIPS + (cal ? cal.k.length + 2 : 0);
     if (this.penFor === p && this.penBuf.length === len) return this.penBuf;
     if (this.penBuf.length !== len) this.penBuf = new Float64Array(len);
     this.penFor = p;
@@ -488,6 +611,12 @@ class PenalisedLm {
     for (let j = 0; j < MAX_DIPS; j++) {
       const gv = this.dips[j];
       out[g.length + 2 + j] = gv >= G_MARGIN ? 0 : Math.min(G_MARGIN - gv, 10);
+    }
+    if (cal) {
+      const base = g.length + 2 + MAX_DIPS;
+      for (let j = 0; j < cal.k.length; j++) out[base + j] = calPenalty(p, cal, j);
+      out[base + cal.k.length] = slopePenalty(cal.sR, p.b * (1 + p.rho));
+      out[base + cal.k.length + 1] = slopePenalty(cal.sL, p.b * (1 - p.rho));
     }
     return out;
   }
@@ -589,11 +718,45 @@ class PenalisedLm {
     }
     if (j === g.length) return Math.max(0, sviMaxWingSlope(p) - MAX_WING_SLOPE);
     if (j === g.length + 1) return Math.max(0, -sviMinW(p));
+    const base = g.length + 2 + MAX_DIPS;
+    const cal = this.cal;
+    if (cal && j >= base) {
+      const i = j - base;
+      if (i < cal.k.length) return calPenalty(p, cal, i);
+      return i === cal.k.length ? slopePenalty(cal.sR, p.b * (1 + p.rho)) : slopePenalty(cal.sL, p.b * (1 - p.rho));
+    }
     const d = this.dipsTmp;
     dipG(p, this.lo, this.hi, 30, d);
     const gv = d[j - g.length - 2];
     return gv >= G_MARGIN ? 0 : Math.min(G_MARGIN - gv, 10);
   }
+}
+
+/**
+ * Calendar floor as penalty rows: at points k_j the fit's total variance must stay ≥ (1 + CAL_MARGIN) w_prev(k_j),
+ * and its wing slopes ≥ the previous slice's. Shortfalls are relative and scaled so that a relative shortfall of
+ * CAL_MARGIN weighs like a butterfly violation of G_MARGIN (the penalty weight μ is shared).
+ */
+interface CalendarRows {
+  k: Float64Array;
+  wPrev: Float64Array;
+  sR: number;
+  sL: number;
+}
+
+/** Relative margin the calendar penalty keeps above the previous slice (the dense check then rarely fails). */
+const CAL_MARGIN = 2e-5;
+const CAL_SCALE = G_MARGIN / CAL_MARGIN;
+
+function calPenalty(p: RawSvi, cal: CalendarRows, j: number): number {
+  const wp = cal.wPrev[j];
+  const short = ((1 + CAL_MARGIN) * wp - sviW(p, cal.k[j])) / Math.max(wp, 1e-12);
+  return short > 0 ? Math.min(short * CAL_SCALE, 10) : 0;
+}
+
+function slopePenalty(prev: number, s: number): number {
+  const short = (prev - s) / Math.max(prev, 1e-12);
+  return short > 0 ? Math.min(short * CAL_SCALE, 10) : 0;
 }
 
 function accumulate(jtj: Float64Array, jtr: Float64Array, row: Float64Array, r: number): void {

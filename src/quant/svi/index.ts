@@ -14,5 +14,5 @@ export {
   type EssviNode,
   type EssviSliceInput,
 } from './essvi.js';
-export { rawCalendarViolations, type CalendarViolation, type RawSliceRef } from './calendar.js';
+export { CALENDAR_REL_TOL, calendarGrid, rawCalendarGap, rawCalendarViolations, type CalendarGap, type CalendarViolation, type RawSliceRef } from './calendar.js';
 export { createSurfaceQuery, type SurfaceQuery } from './query.js';
