@@ -1,11 +1,13 @@
 /**
- * Volatility surface of a chain: an arbitrage-free raw SVI fit per slice (butterfly-free, verified), a calendar
- * check between those raw slices, an eSSVI surface across expiries that is calendar- and butterfly-free by
- * construction, fit quality per slice for both, and a query object on the eSSVI surface for GEX and the dashboard.
+ * Volatility surface of a chain: an arbitrage-free raw SVI fit per slice — butterfly-free (verified) and
+ * calendar-free (slices fitted in increasing T, each under the previous fitted slice's total variance, verified by
+ * the dense calendar check, which is also reported) — an eSSVI surface across expiries that is calendar- and
+ * butterfly-free by construction, fit quality per slice for both, and a query object on the eSSVI surface for GEX
+ * and the dashboard.
  */
 import type { OptionChain, Settlement } from '../market/chain.js';
-import { rawCalendarViolations, type CalendarViolation, type RawSliceRef } from '../quant/svi/calendar.js';
-import { fitSviSlice } from '../quant/svi/calibrate.js';
+import { isotonicIncreasing, rawCalendarViolations, type CalendarViolation, type RawSliceRef } from '../quant/svi/calendar.js';
+import { fitSviSlice, type CalendarFloor, type CalendarOutcome, type SviFitResult } from '../quant/svi/calibrate.js';
 import { calendarOk, essviButterflyViolation, essviToRaw, fitEssvi, type EssviNode } from '../quant/svi/essvi.js';
 import { sliceQuality, type SliceQuality } from '../quant/svi/quality.js';
 import { createSurfaceQuery, type SurfaceQuery } from '../quant/svi/query.js';
@@ -20,6 +22,11 @@ export interface SurfaceOptions extends SliceOptions {
   warm?: ReadonlyMap<string, RawSvi>;
   /** Skip the eSSVI surface (raw slices only). Default false. */
   skipEssvi?: boolean;
+  /**
+   * Fit each raw slice on its own, without the calendar floor (default false). Only for measuring what the floor
+   * costs: the raw slices may then cross, which `rawCalendarViolations` reports.
+   */
+  independentSlices?: boolean;
 }
 
 export interface SurfaceSlice {
@@ -42,6 +49,8 @@ export interface SurfaceSlice {
   quality: SliceQuality | null;
   /** True when the butterfly repair step moved the raw fit. */
   repaired: boolean;
+  /** What the calendar floor (the previous fitted slice) did to the raw fit (see CalendarOutcome). */
+  calendar: CalendarOutcome;
   /** Raw SVI fit time, ms. */
   fitMs: number;
   /** The eSSVI node of this slice and its quality (null when not part of the surface). */
@@ -66,6 +75,12 @@ export interface SurfaceFit {
   essviMs: number;
 }
 
+/**
+ * The floor of the first slice: w ≡ 0 (no calendar constraint; total variance is positive anyway), so that the
+ * first slice gets the same wing-slope guides as the others.
+ */
+const ZERO_FLOOR: CalendarFloor = { params: { a: 0, b: 0, rho: 0, m: 0, sigma: 1 }, kMin: 0, kMax: 0 };
+
 export function sliceKey(s: { expiry: string; root: string; settlement: Settlement }): string {
   return `${s.expiry}|${s.root}|${s.settlement}`;
 }
@@ -79,9 +94,38 @@ export function fitSurface(chain: OptionChain, iv: ChainIv, opts: SurfaceOptions
 
 /** Fits already-built slice inputs (exposed for benchmarks that time the fit alone). */
 export function fitSlices(chain: OptionChain, spot: number, inputs: SliceInput[], opts: SurfaceOptions = {}): SurfaceFit {
-  const slices: SurfaceSlice[] = [];
+  const slices: SurfaceSlice[] = new Array<SurfaceSlice>(inputs.length);
   const t0 = now();
-  for (const inp of inputs) {
+  // Calendar: slices are fitted in increasing expiry time (t from each slice's exact expiry instant, so an AM- and a
+  // PM-settled expiry on one date are ordered; ties keep the chain order, as the calendar check does), each with the
+  // previous fitted slice's total variance as a floor. A slice without a fit is skipped in the chain of floors.
+  const order = inputs.map((_, i) => i).sort((i, j) => inputs[i].t - inputs[j].t || i - j);
+  // Pass 1: every slice on its own (butterfly-free). Its wing slopes give the slope guides of pass 2: the isotonic
+  // (non-decreasing in T) least-squares fit to the own slopes (wing slopes can only ratchet up along the floors, and
+  // past the quotes they are extrapolation; see CalendarFloor).
+  const own: Array<SviFitResult | null> = inputs.map(() => null);
+  const ownMs = new Float64Array(inputs.length);
+  for (const idx of order) {
+    const inp = inputs[idx];
+    if (inp.status !== 'ok') continue;
+    const f0 = now();
+    own[idx] = fitSviSlice(inp.quotes, { warm: opts.warm?.get(sliceKey(inp)) ?? null, minQuotes: opts.minQuotes });
+    ownMs[idx] = now() - f0;
+  }
+  const capR = new Float64Array(inputs.length).fill(Infinity);
+  const capL = new Float64Array(inputs.length).fill(Infinity);
+  {
+    const fitted = order.filter((idx) => own[idx]?.params);
+    const isoR = isotonicIncreasing(fitted.map((idx) => own[idx]!.params!.b * (1 + own[idx]!.params!.rho)));
+    const isoL = isotonicIncreasing(fitted.map((idx) => own[idx]!.params!.b * (1 - own[idx]!.params!.rho)));
+    fitted.forEach((idx, j) => {
+      capR[idx] = isoR[j];
+      capL[idx] = isoL[j];
+    });
+  }
+  let floor: CalendarFloor | null = null;
+  for (const idx of order) {
+    const inp = inputs[idx];
     const key = sliceKey(inp);
     const s: SurfaceSlice = {
       key,
@@ -99,6 +143,7 @@ export function fitSlices(chain: OptionChain, spot: number, inputs: SliceInput[]
       svi: null,
       quality: null,
       repaired: false,
+      calendar: 'none',
       fitMs: 0,
       essvi: null,
       essviSvi: null,
@@ -106,18 +151,29 @@ export function fitSlices(chain: OptionChain, spot: number, inputs: SliceInput[]
     };
     if (inp.status === 'ok') {
       const f0 = now();
-      const r = fitSviSlice(inp.quotes, { warm: opts.warm?.get(key) ?? null, minQuotes: opts.minQuotes });
-      s.fitMs = now() - f0;
+      const r: SviFitResult =
+        opts.independentSlices || !own[idx]
+          ? own[idx] ?? fitSviSlice(inp.quotes, { minQuotes: opts.minQuotes })
+          : fitSviSlice(inp.quotes, {
+              warm: opts.warm?.get(key) ?? null,
+              minQuotes: opts.minQuotes,
+              floor: { ...(floor ?? ZERO_FLOOR), capR: capR[idx], capL: capL[idx] },
+              own: own[idx],
+            });
+      s.fitMs = now() - f0 + ownMs[idx];
       if (r.status === 'ok' && r.params) {
         s.svi = r.params;
         s.repaired = r.repaired;
+        s.calendar = r.calendar;
         s.quality = sliceQuality(r.params, inp.quotes);
+        const k = inp.quotes.k;
+        floor = { params: r.params, kMin: k[0], kMax: k[k.length - 1] };
       } else {
         s.status = r.status === 'too_few_quotes' ? 'too_few_quotes' : 'bad_input';
         s.message = r.message;
       }
     }
-    slices.push(s);
+    slices[idx] = s;
   }
   const sviMs = now() - t0;
 

@@ -3,11 +3,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { computeChainIv } from '../../src/analytics/chain-iv.js';
 import { buildSlices } from '../../src/analytics/slices.js';
-import { fitSurface, type SurfaceFit } from '../../src/analytics/surface.js';
+import { fitSurface, surfaceJson, type SurfaceFit } from '../../src/analytics/surface.js';
+import { rawCalendarViolations, type RawSliceRef } from '../../src/quant/svi/calendar.js';
 import { loadChainFile } from '../../src/feed/chain-file.js';
 import { checkRange } from '../../src/quant/svi/butterfly.js';
 import { essviButterflyViolation, essviW } from '../../src/quant/svi/essvi.js';
-import { sviG, sviMinW, type RawSvi } from '../../src/quant/svi/raw.js';
+import { sviG, sviMinW, sviW, type RawSvi } from '../../src/quant/svi/raw.js';
 import { runCli, sharedRoot } from '../support/cli.js';
 
 const chainsDir = join(sharedRoot, 'data', 'options', 'cboe_quotedata');
@@ -42,7 +43,7 @@ describe('surface on every shared chain with quotes', () => {
   });
 
   it.each(quoted.map((f) => [f.split('/').pop()!, f]))(
-    '%s: every slice fits, butterfly-free far past the quotes; eSSVI calendar-free',
+    '%s: every slice fits, butterfly-free far past the quotes; raw SVI slices and eSSVI calendar-free',
     async (_name, file) => {
       const { fit, ranges } = await fitFile(file);
       let fitted = 0;
@@ -64,6 +65,34 @@ describe('surface on every shared chain with quotes', () => {
         expect(s.quality!.rmseVol).toBeLessThan(5);
       }
       expect(fitted).toBeGreaterThan(0);
+      // Raw SVI (the default model) calendar-free: the surface's own report, the module's dense check run here on
+      // consecutive fitted slices by expiry time (tolerance 1e-12 relative), and a sweep independent of both.
+      expect(fit.rawCalendarViolations).toEqual([]);
+      expect(surfaceJson(fit, 'svi').calendar_free).toBe(true);
+      const raw = fit.slices.filter((s) => s.svi).sort((a, b) => a.t - b.t);
+      const refs: RawSliceRef[] = raw.map((s) => {
+        const [kMin, kMax] = ranges.get(s.expiryIndex)!;
+        return { label: s.key, t: s.t, params: s.svi!, kMin, kMax };
+      });
+      expect(rawCalendarViolations(refs)).toEqual([]);
+      for (let i = 1; i < raw.length; i++) {
+        const e = raw[i - 1].svi!;
+        const l = raw[i].svi!;
+        // An AM- and a PM-settled expiry on one date are two slices, the AM one earlier.
+        if (raw[i].expiry === raw[i - 1].expiry && raw[i].settlement !== raw[i - 1].settlement) {
+          expect(raw[i - 1].settlement).toBe('AM');
+          expect(raw[i].t).toBeGreaterThan(raw[i - 1].t);
+        }
+        expect(l.b * (1 + l.rho)).toBeGreaterThanOrEqual(e.b * (1 + e.rho) * (1 - 1e-12));
+        expect(l.b * (1 - l.rho)).toBeGreaterThanOrEqual(e.b * (1 - e.rho) * (1 - 1e-12));
+        let worst = Infinity;
+        for (let j = -4000; j <= 4000; j++) {
+          const k = j / 1000;
+          const we = sviW(e, k);
+          worst = Math.min(worst, (sviW(l, k) - we) / we);
+        }
+        expect(worst).toBeGreaterThanOrEqual(-1e-12);
+      }
       // eSSVI: one node per fitted slice, each within its butterfly bounds, monotone in T on a sweep.
       const nodes = fit.query.nodes;
       expect(nodes.length).toBe(fitted);
@@ -172,6 +201,9 @@ describe('manifold surface / bench surface', () => {
       expect(s.in_band).toBeGreaterThanOrEqual(0);
       expect(s.in_band).toBeLessThanOrEqual(1);
     }
+    // The default model (raw SVI) is calendar-free too, with no violating pairs.
+    expect(doc.calendar_free).toBe(true);
+    expect(doc.calendar_violations).toEqual([]);
     const ss = await runCli(['surface', spx, '--json', '--model', 'ssvi'], { timeoutMs: 120_000 });
     expect(ss.code).toBe(0);
     expect(JSON.parse(ss.stdout).calendar_free).toBe(true);

@@ -1,5 +1,6 @@
-// The README's main job (`npm start` = `manifold run`) on embedded defaults: prints the analytics of the shipped
-// chain, serves the dashboard and API, and stops cleanly on Ctrl-C (SIGINT).
+// The README's main job (`npm start` = `manifold run`) on embedded defaults: the simulator plays the shipped chain
+// through the live pipeline; it prints the first analytics, serves the dashboard and API, prints one monitor summary
+// line per interval (stdout is not a TTY here), and stops cleanly on Ctrl-C (SIGINT).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +12,7 @@ describe('main job: manifold run (all-in-one, embedded defaults)', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'manifold-run-'));
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-  it('prints the analytics, serves the dashboard, and exits 0 on SIGINT', async () => {
+  it('prints the live analytics, serves the dashboard, prints monitor lines, and exits 0 on SIGINT', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/bin.ts'), 'run'], {
       cwd: repoRoot,
       env: {
@@ -40,7 +41,8 @@ describe('main job: manifold run (all-in-one, embedded defaults)', () => {
       child.on('exit', (code) => reject(new Error(`exited early with ${code}; stderr: ${stderr}`)));
     });
 
-    expect(stdout).toMatch(/^SPX 4137\.64/m);
+    (await import('node:fs')).writeFileSync('/tmp/lp/mainjob.out', stdout + '\n----\n' + stderr);
+    expect(stdout).toMatch(/^SPX 4\d{3}\.\d+ +as of 2023-04-14T/m);
     expect(stdout).toMatch(/^GEX\s+total [+-]\$[\d.]+bn per 1% move \(naive\)/m);
     expect(stdout).toMatch(/^Surface \d+\/\d+ slices fitted/m);
     expect(stdout).toMatch(/^Regime\s+\w+ as of \d{4}-\d{2}-\d{2}/m);
@@ -53,6 +55,16 @@ describe('main job: manifold run (all-in-one, embedded defaults)', () => {
     const body = (await gex.json()) as { data?: { total_gex?: number }; total_gex?: number };
     const total = body.data?.total_gex ?? body.total_gex;
     expect(Number.isFinite(total)).toBe(true);
+
+    // The non-TTY monitor: summary lines with the live numbers, and they move.
+    const lines = () => stdout.split('\n').filter((l) => /\| SPX \d+\.\d+ \| GEX [+-]\$/.test(l));
+    const t0 = Date.now();
+    while (lines().length < 3 && Date.now() - t0 < 30_000) await new Promise((r) => setTimeout(r, 250));
+    const ls = lines();
+    expect(ls.length).toBeGreaterThanOrEqual(3);
+    expect(ls[ls.length - 1]).toMatch(/feed live \d+ msg\/s/);
+    const strip = (l: string) => l.replace(/^\S+ \| /, '').replace(/refit \S+ ago/, '');
+    expect(new Set(ls.map(strip)).size).toBeGreaterThan(1);
 
     const code = await new Promise<number | null>((resolve) => {
       child.on('exit', (c) => resolve(c));

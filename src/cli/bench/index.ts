@@ -8,5 +8,6 @@ import { register as greeksBench } from './greeks.js';
 import { register as marketBench } from './market.js';
 import { register as feedBench } from './feed.js';
 import { register as surfaceBench } from './surface.js';
+import { register as pipelineBench } from './pipeline.js';
 
-export const benchModules: Array<(bench: Command) => void> = [busBench, storeBench, gexBench, regimeBench, greeksBench, marketBench, feedBench, surfaceBench];
+export const benchModules: Array<(bench: Command) => void> = [busBench, storeBench, gexBench, regimeBench, greeksBench, marketBench, feedBench, surfaceBench, pipelineBench];

@@ -8,9 +8,13 @@ export function register(program: Command): void {
     .command('run')
     .description('run the pipeline: every role in one process (in-process bus), or one role that joins the others over ZeroMQ')
     .option('--role <role>', 'feed | analytics | store | api (the feed process hosts the ZeroMQ hub unless bus.hubRole says otherwise)')
-    .option('--chain <file>', 'chain file the analytics and dashboard start from (default: the shipped SPX chain)')
+    .option('--chain <file>', 'chain the simulator plays (--source sim) or the analytics read (--source file); default: the shipped SPX chain')
     .option('--no-serve', 'do not start the API gateway and dashboard (all-in-one mode only)')
-    .action(async (opts: { role?: string; chain?: string; serve: boolean }) => {
+    .option('--source <source>', 'all-in-one mode: sim (default: the simulator playing the shipped chain, live pipeline), massive (needs a key), replay:<file>, or file (static analytics of --chain)', 'sim')
+    .option('--underlying <symbol>', 'underlying of --source massive', 'SPY')
+    .option('--rate <n>', 'events per second of --source sim', '2000')
+    .option('--no-monitor', 'live mode: no console monitor')
+    .action(async (opts: { role?: string; chain?: string; serve: boolean; source: string; underlying: string; rate: string; monitor: boolean }) => {
       const { loadConfig } = await import('../../config/index.js');
       const { parseRole, planTopology, startTopology, TopologyError } = await import('../../pipeline/topology.js');
       const { productRoles } = await import('../../pipeline/roles.js');
@@ -30,11 +34,20 @@ export function register(program: Command): void {
         if (e instanceof TopologyError || /cannot (start|connect)|database|Address already in use/i.test((e as Error).message)) throw new UserError((e as Error).message);
         throw e;
       }
-      // All-in-one mode (the README's main job): until the live pipeline lands (issue 10), analytics come from a
-      // chain file: print them, then serve the same state through the gateway and dashboard.
+      // All-in-one mode (the README's main job): the live pipeline on the simulator (or Massive, or a replay) with the
+      // gateway and the console monitor; `--source file` keeps the static analytics of one chain file.
+      const names = running.components.map((c) => `${c.role}/${c.component.name}`);
+      process.stderr.write(
+        `manifold run: roles ${plan.roles.join(', ')} on the ${plan.bus} bus${plan.hostsHub ? ' (hub)' : ''}; components: ${names.length ? names.join(', ') : 'none'}\n`,
+      );
       let gateway: { url: string; close(): Promise<void> } | undefined;
       let chainState: { close(): Promise<void> } | undefined;
-      if (role === undefined) {
+      if (role === undefined && opts.source !== 'file') {
+        chainState = await startLive(cfg, running.bus, opts).catch(async (e) => {
+          await running.stop();
+          throw e;
+        });
+      } else if (role === undefined) {
         const started = await startChainAnalytics(cfg, opts.chain, opts.serve).catch(async (e) => {
           await running.stop();
           throw e;
@@ -42,10 +55,6 @@ export function register(program: Command): void {
         gateway = started.gateway;
         chainState = started.state;
       }
-      const names = running.components.map((c) => `${c.role}/${c.component.name}`);
-      process.stderr.write(
-        `manifold run: roles ${plan.roles.join(', ')} on the ${plan.bus} bus${plan.hostsHub ? ' (hub)' : ''}; components: ${names.length ? names.join(', ') : 'none'}\n`,
-      );
       // Role processes announce readiness as one JSON line for supervisors and tests; the all-in-one mode already
       // printed its human report above.
       if (role !== undefined) {
@@ -63,6 +72,30 @@ export function register(program: Command): void {
       await chainState?.close();
       await running.stop();
     });
+}
+
+async function startLive(
+  cfg: ManifoldConfig,
+  bus: import('../../bus/types.js').Bus,
+  opts: { source: string; chain?: string; underlying: string; rate: string; serve: boolean; monitor: boolean },
+): Promise<{ close(): Promise<void> }> {
+  const { parseSource, SourceError } = await import('../../pipeline/live-source.js');
+  const { startLiveMain } = await import('../../pipeline/live-main.js');
+  const { parseNumberOption } = await import('../output.js');
+  try {
+    const rate = parseNumberOption('--rate', opts.rate, 1, 10_000_000);
+    const spec = parseSource(opts.source, { underlying: opts.underlying, rate, chain: opts.chain });
+    process.stderr.write(`Starting the live pipeline on ${opts.source}…\n`);
+    const live = await startLiveMain(cfg, { spec, bus, serve: opts.serve, monitor: opts.monitor });
+    return { close: () => live.stop() };
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (e instanceof SourceError || /must be|expected/.test(err.message)) throw new UserError(err.message);
+    if (err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL') {
+      throw new UserError(`cannot listen on ${cfg.api.host}:${cfg.api.port} (${err.code}); set MANIFOLD_API_PORT or use --no-serve`);
+    }
+    throw e;
+  }
 }
 
 async function startChainAnalytics(

@@ -13,13 +13,17 @@
  *         s = −2Φ⁻¹(f).
  *  3. Householder iterations of order 3 on an objective per branch that is nearly linear in s:
  *     1/ln b(s) − 1/ln β (lowest), b(s) − β (middle), ln((b_max − β)/(b_max − b(s))) (highest). The guess is
- *     accurate to a few digits, so one or two steps reach the attainable precision; a bracket with bisection keeps
- *     every step safe.
+ *     accurate to 2-5 digits (|Δs/s| up to ~3e−2 on the lowest branch), so one step is not enough in general but
+ *     two always are (quartic convergence); a bracket with bisection keeps every step safe.
+ *  4. Cost: the nodes of the guess and the first iterate need b only to ~1e−11 (the next step's quartic convergence
+ *     removes such errors), so they use a cheaper evaluation (normalisedBlackGuessAt); the b at s_c has a closed
+ *     form. The last iterate always uses the accurate b, so the result is at the attainable bound as before.
  * Pure arithmetic on numbers: no allocation, no closures, safe to call in tight loops.
  */
 import { invNormCdf, normCdf, ONE_OVER_SQRT_TWO, ONE_OVER_SQRT_TWO_PI } from '../special/normal.js';
-import { erfcxInto } from '../special/erf.js';
-import { blackOfLast, normalisedBlackOtmComplement, normalisedBlackOtmGuessWithVega, normalisedBlackOtmWithVega, normalisedVega, vegaOfLastBlack } from './normalised.js';
+import { erfcxInto, erfcxMid, erfSmallOverX } from '../special/erf.js';
+import { fastExp } from '../special/exp.js';
+import { blackIo, normalisedBlackAt, normalisedBlackGuessAt, normalisedBlackOtmComplement, normalisedVega } from './normalised.js';
 
 const DBL_MAX = Number.MAX_VALUE;
 const SQRT_DBL_MAX = Math.sqrt(DBL_MAX);
@@ -37,7 +41,18 @@ const CONVERGED_STEP = 1e-5;
 // Rational cubic interpolation (Delbourgo & Gregory 1985): on [xl, xr] with values yl, yr and slopes dl, dr, the
 // control parameter r ≥ 0 tunes curvature (r = 3 is the cubic Hermite, r → ∞ the straight line).
 
-function rationalCubic(x: number, xl: number, xr: number, yl: number, yr: number, dl: number, dr: number, r: number): number {
+/** Arguments of rationalCubic (x, xl, xr, yl, yr, dl, dr, r): not inlined in the solver, so no boxed doubles. */
+const rc = new Float64Array(8);
+
+function rationalCubic(): number {
+  const x = rc[0];
+  const xl = rc[1];
+  const xr = rc[2];
+  const yl = rc[3];
+  const yr = rc[4];
+  const dl = rc[5];
+  const dr = rc[6];
+  const r = rc[7];
   const h = xr - xl;
   if (Math.abs(h) <= 0) return 0.5 * (yl + yr);
   const t = (x - xl) / h;
@@ -103,17 +118,22 @@ function rFitRight(xl: number, xr: number, yl: number, yr: number, dl: number, d
 // Branch transformations. Results of the "map and derivatives" helpers go to module scratch variables (no
 // allocation); they are consumed immediately by the caller.
 // (A Float64Array, not `let`s: V8 boxes doubles held in module-level bindings, one allocation per write.)
-const map = new Float64Array(4); // f, df/dβ, d²f/dβ², scratch
+const map = new Float64Array(7); // f, df/dβ, d²f/dβ², scratch; lowerMap's arguments x, s, b′ in 4..6
 
 /** f_l(s) = (2π/√27)|x|Φ(z)³, z = −|x|/(√3 s), and its first two derivatives with respect to β = b(x, s). */
-function lowerMap(x: number, s: number, bp: number): void {
+function lowerMap(): void {
+  const x = map[4];
+  const s = map[5];
+  const bp = map[6];
   const ax = Math.abs(x);
   const z = (-ax / SQRT_THREE) / s;
   // One exponential for both φ(z) and Φ(z) = ½·erfcx(−z/√2)·e^{−z²/2} (z < 0). This only shapes the initial guess,
   // so the ~z²ε rounding of the unsplit exponent is irrelevant. bp = b′(x, s) is passed in (already known).
-  const ez = Math.exp(-0.5 * z * z);
+  const ez = fastExp(-0.5 * z * z);
   const phiZ = ONE_OVER_SQRT_TWO_PI * ez;
-  erfcxInto(-z * ONE_OVER_SQRT_TWO, map, 3);
+  const yz = -z * ONE_OVER_SQRT_TWO;
+  if (yz > 0.46875 && yz <= 4) map[3] = erfcxMid(yz);
+  else erfcxInto(yz, map, 3);
   const cdfZ = 0.5 * map[3] * ez;
   map[0] = TWO_PI_OVER_SQRT_27 * ax * cdfZ * cdfZ * cdfZ;
   if (!(bp > 0) || !(cdfZ > 0)) {
@@ -138,9 +158,9 @@ function inverseLowerMap(x: number, f: number): number {
 function upperMap(x: number, s: number): void {
   map[0] = normCdf(-0.5 * s);
   const w = (x * x) / (s * s);
-  map[1] = -0.5 * Math.exp(0.5 * w);
+  map[1] = -0.5 * fastExp(0.5 * w);
   // ½·(x²/s³)·√(2π)·e^{x²/s² + s²/8}
-  map[2] = 0.5 * (x * x) / (s * s * s) * 2.5066282746310002 * Math.exp(w + 0.125 * s * s);
+  map[2] = 0.5 * (x * x) / (s * s * s) * 2.5066282746310002 * fastExp(w + 0.125 * s * s);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -151,7 +171,6 @@ const OBJ_LOWER = 1;
 const OBJ_UPPER = 2;
 
 // Module-private (not exported: exported `let` bindings are slow to write in hot loops); read via the getters.
-export const DBG = new Float64Array(4);
 let iterationsOfLastCall = 0; // small integer: stored unboxed
 const vegaOfLastCall = new Float64Array(1);
 /** Householder iterations used by the last call (diagnostics and tests). */
@@ -168,14 +187,24 @@ export function lastNormalisedVega(): number {
  * Returns NaN only if the inputs violate that contract.
  */
 export function impliedNormalisedVolOtm(beta: number, x: number): number {
-  const bMax = Math.exp(0.5 * x);
+  const bMax = fastExp(0.5 * x);
   if (!(beta > 0) || !(beta < bMax) || !(x <= 0)) return NaN;
   if (x === 0) return atTheMoney(beta);
 
   const sc = Math.sqrt(-2 * x);
-  normalisedBlackOtmGuessWithVega(x, sc);
-  const bc = blackOfLast();
-  const vc = vegaOfLastBlack();
+  // At the inflection point h = −t, so b(x, s_c) = ½e^{x/2} − e^{−x/2}Φ(−√(−2x)) = ½e^{x/2}·(1 − erfcx(√−x)) and
+  // b′(x, s_c) = e^{x/2}/√(2π): one rational and the e^{x/2} already at hand, instead of a general evaluation.
+  // Below y = 0.46875, 1 − erfcx(y) = e^{y²}·erf(y) − expm1(y²) (y² = −x), whose terms cancel by at most 1.7×.
+  const y = Math.sqrt(-x);
+  let omc: number; // 1 − erfcx(y)
+  if (y <= 0.46875) omc = fastExp(-x) * y * erfSmallOverX(y) - Math.expm1(-x);
+  else if (y <= 4) omc = 1 - erfcxMid(y);
+  else {
+    erfcxInto(y, map, 3);
+    omc = 1 - map[3];
+  }
+  const bc = 0.5 * bMax * omc;
+  const vc = bMax * ONE_OVER_SQRT_TWO_PI;
   let s: number;
   let lo = 0;
   let hi = Infinity;
@@ -183,26 +212,47 @@ export function impliedNormalisedVolOtm(beta: number, x: number): number {
 
   if (beta < bc) {
     const sl = sc - bc / vc;
-    normalisedBlackOtmGuessWithVega(x, sl);
-    const bl = blackOfLast();
-    const vl = vegaOfLastBlack();
+    blackIo[4] = x;
+    blackIo[5] = sl;
+    normalisedBlackGuessAt();
+    const bl = blackIo[0];
+    const vl = blackIo[1];
     hi = sc;
     if (sl > 0 && beta >= bl) {
       const r = rFitRight(bl, bc, sl, sc, 1 / vl, 1 / vc, 0, false);
-      s = rationalCubic(beta, bl, bc, sl, sc, 1 / vl, 1 / vc, r);
+      rc[0] = beta;
+      rc[1] = bl;
+      rc[2] = bc;
+      rc[3] = sl;
+      rc[4] = sc;
+      rc[5] = 1 / vl;
+      rc[6] = 1 / vc;
+      rc[7] = r;
+      s = rationalCubic();
       lo = sl;
       objective = OBJ_DIRECT;
     } else {
       objective = OBJ_LOWER;
       if (sl > 0 && bl > 0) {
-        lowerMap(x, sl, vl);
+        map[4] = x;
+        map[5] = sl;
+        map[6] = vl;
+        lowerMap();
         const fl = map[0];
         const d1 = map[1];
         const d2 = map[2];
         let f = -1;
         if (d2 > -SQRT_DBL_MAX && d2 < SQRT_DBL_MAX) {
           const r = rFitRight(0, bl, 0, fl, 1, d1, d2, true);
-          f = rationalCubic(beta, 0, bl, 0, fl, 1, d1, r);
+          rc[0] = beta;
+          rc[1] = 0;
+          rc[2] = bl;
+          rc[3] = 0;
+          rc[4] = fl;
+          rc[5] = 1;
+          rc[6] = d1;
+          rc[7] = r;
+          f = rationalCubic();
         }
         if (!(f > 0)) {
           const tt = beta / bl;
@@ -216,13 +266,23 @@ export function impliedNormalisedVolOtm(beta: number, x: number): number {
     }
   } else {
     const su = vc > Number.MIN_VALUE ? sc + (bMax - bc) / vc : sc;
-    normalisedBlackOtmGuessWithVega(x, su);
-    const bu = blackOfLast();
-    const vu = vegaOfLastBlack();
+    blackIo[4] = x;
+    blackIo[5] = su;
+    normalisedBlackGuessAt();
+    const bu = blackIo[0];
+    const vu = blackIo[1];
     lo = sc;
     if (beta <= bu) {
       const r = rFitLeft(bc, bu, sc, su, 1 / vc, 1 / vu, 0, false);
-      s = rationalCubic(beta, bc, bu, sc, su, 1 / vc, 1 / vu, r);
+      rc[0] = beta;
+      rc[1] = bc;
+      rc[2] = bu;
+      rc[3] = sc;
+      rc[4] = su;
+      rc[5] = 1 / vc;
+      rc[6] = 1 / vu;
+      rc[7] = r;
+      s = rationalCubic();
       hi = su;
       objective = OBJ_DIRECT;
     } else {
@@ -233,7 +293,15 @@ export function impliedNormalisedVolOtm(beta: number, x: number): number {
       let f = -1;
       if (d2 > -SQRT_DBL_MAX && d2 < SQRT_DBL_MAX) {
         const r = rFitLeft(bu, bMax, fu, 0, d1, -0.5, d2, true);
-        f = rationalCubic(beta, bu, bMax, fu, 0, d1, -0.5, r);
+        rc[0] = beta;
+        rc[1] = bu;
+        rc[2] = bMax;
+        rc[3] = fu;
+        rc[4] = 0;
+        rc[5] = d1;
+        rc[6] = -0.5;
+        rc[7] = r;
+        f = rationalCubic();
       }
       if (!(f > 0)) {
         const hh = bMax - bu;
@@ -246,7 +314,13 @@ export function impliedNormalisedVolOtm(beta: number, x: number): number {
     }
   }
   if (!(s >= lo && s <= hi)) s = hi === Infinity ? 2 * lo + 1 : 0.5 * (lo + hi);
-  return householder(beta, x, s, lo, hi, objective, bMax);
+  hh[0] = beta;
+  hh[1] = x;
+  hh[2] = s;
+  hh[3] = lo;
+  hh[4] = hi;
+  hh[5] = bMax;
+  return householder(objective);
 }
 
 /** x = 0: b(0, s) = erf(s/(2√2)); guess from the closed form, then polish (the closed form loses digits). */
@@ -261,21 +335,39 @@ function atTheMoney(beta: number): number {
     objective = OBJ_UPPER;
   }
   if (!(s > 0) || s === Infinity) return s;
-  return householder(beta, 0, s, 0, Infinity, objective, 1);
+  hh[0] = beta;
+  hh[1] = 0;
+  hh[2] = s;
+  hh[3] = 0;
+  hh[4] = Infinity;
+  hh[5] = 1;
+  return householder(objective);
 }
 
-function householder(beta: number, x: number, s0: number, lo0: number, hi0: number, objective: number, bMax: number): number {
-  let s = s0;
-  let lo = lo0;
-  let hi = hi0;
+/**
+ * Arguments of `householder` (β, x, s0, lo, hi, b_max): a typed array, because a call V8 does not inline boxes
+ * every double argument (a heap allocation each).
+ */
+const hh = new Float64Array(6);
+
+function householder(objective: number): number {
+  const beta = hh[0];
+  const x = hh[1];
+  const bMax = hh[5];
+  let s = hh[2];
+  let lo = hh[3];
+  let hi = hh[4];
   const lnBeta = objective === OBJ_LOWER ? Math.log(beta) : 0;
+  const iLnBeta = 1 / lnBeta;
   const lnUpperGap = objective === OBJ_UPPER ? Math.log(bMax - beta) : 0;
   const x2 = x * x;
   let it = 0;
   for (; it < MAX_ITERATIONS; it++) {
-    const s2 = s * s;
-    const h2b = x2 / (s2 * s) - 0.25 * s; // b''/b'
-    const h3b = h2b * h2b - (3 * x2) / (s2 * s2) - 0.25; // b'''/b'
+    // Divisions are few on purpose (each ~15 cycles of latency): reciprocals once, then products.
+    const is = 1 / s;
+    const is2 = is * is;
+    const h2b = x2 * is2 * is - 0.25 * s; // b''/b'
+    const h3b = h2b * h2b - 3 * x2 * is2 * is2 - 0.25; // b'''/b'
     let bp: number; // b'(s)
     let nu: number; // Newton step −g/g'
     let h2: number; // g''/g'
@@ -283,20 +375,24 @@ function householder(beta: number, x: number, s0: number, lo0: number, hi0: numb
     // The first iterate (a few digits off) is evaluated to ~1e−11 only; every later one, including the last, exactly.
     const accurate = it > 0;
     if (objective === OBJ_DIRECT) {
-      if (accurate) normalisedBlackOtmWithVega(x, s);
-      else normalisedBlackOtmGuessWithVega(x, s);
-      const b = blackOfLast();
-      bp = vegaOfLastBlack();
+      blackIo[4] = x;
+      blackIo[5] = s;
+      if (accurate) normalisedBlackAt();
+      else normalisedBlackGuessAt();
+      const b = blackIo[0];
+      bp = blackIo[1];
       if (b > beta) hi = s;
       else if (b < beta) lo = s;
       nu = (beta - b) / bp;
       h2 = h2b;
       h3 = h3b;
     } else if (objective === OBJ_LOWER) {
-      if (accurate) normalisedBlackOtmWithVega(x, s);
-      else normalisedBlackOtmGuessWithVega(x, s);
-      const b = blackOfLast();
-      bp = vegaOfLastBlack();
+      blackIo[4] = x;
+      blackIo[5] = s;
+      if (accurate) normalisedBlackAt();
+      else normalisedBlackGuessAt();
+      const b = blackIo[0];
+      bp = blackIo[1];
       if (b > beta) hi = s;
       else if (b < beta) lo = s;
       if (!(b > 0)) {
@@ -304,15 +400,19 @@ function householder(beta: number, x: number, s0: number, lo0: number, hi0: numb
         s = hi === Infinity ? 2 * s : 0.5 * (s + hi);
         continue;
       }
-      const L = Math.log(b);
+      // g = 1/ln b − 1/ln β = −ln(b/β)/(ln b·ln β). ln(b/β) is formed from the ratio (near 1 at the root, so its
+      // logarithm is exact to ε absolute) rather than as a difference of two large logarithms.
+      // One logarithm per iterate: ln b = ln β + ln(b/β).
+      const lr = Math.log(b / beta);
+      const L = lnBeta + lr;
+      const iL = 1 / L;
       const r1 = bp / b; // L'
+      const ir1 = b / bp;
       const L2 = r1 * h2b - r1 * r1; // L''
-      const L3 = r1 * h3b - 3 * r1 * r1 * h2b + 2 * r1 * r1 * r1; // L'''
-      const g = 1 / L - 1 / lnBeta;
-      const gp = -r1 / (L * L);
-      nu = -g / gp;
-      h2 = L2 / r1 - (2 * r1) / L;
-      h3 = L3 / r1 - (6 * L2) / L + (6 * r1 * r1) / (L * L);
+      // g' = −L'/L², so −g/g' = −ln(b/β)·L/(L'·ln β); g''/g' and g'''/g' from L'' = L'·(b''/b' − L') and L'''.
+      nu = -lr * L * ir1 * iLnBeta;
+      h2 = h2b - r1 - 2 * r1 * iL;
+      h3 = h3b - 3 * r1 * h2b + 2 * r1 * r1 - 6 * L2 * iL + 6 * r1 * r1 * iL * iL;
     } else {
       const c = normalisedBlackOtmComplement(x, s); // b_max − b(s)
       bp = normalisedVega(x, s);
@@ -338,7 +438,6 @@ function householder(beta: number, x: number, s0: number, lo0: number, hi0: numb
       if (fac > 0 && Number.isFinite(fac)) ds = nu * fac;
     }
     ds = Math.max(-0.5 * s, ds);
-    if (it === 0) { DBG[0] = ds / s; DBG[1] = s + ds; DBG[2] = objective; }
     if (Math.abs(ds) <= CONVERGED_STEP * s) {
       // Converged (the next error is O(ds⁴)); skip the bracket test, which a rounding-level step could fail. A step
       // from the ~1e−11 first evaluation is not final: one more, exact, iteration follows.

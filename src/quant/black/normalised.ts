@@ -20,6 +20,7 @@
  * Pure arithmetic, no allocation.
  */
 import { erf, erfc, erfcxInto, erfcxMid } from '../special/erf.js';
+import { fastExp } from '../special/exp.js';
 import { ONE_OVER_SQRT_TWO, ONE_OVER_SQRT_TWO_PI, SQRT_PI_OVER_TWO } from '../special/normal.js';
 
 const ASYMPTOTIC_LIMIT = -10;
@@ -32,7 +33,14 @@ for (let k = 0; k < 42; k++) INV_PAIR[k] = 1 / ((k + 1) * (k + 2));
 // b and ∂b/∂s of the last normalisedBlackOtmWithVega call. A Float64Array rather than return values or module-level
 // `let`s: V8 boxes a double returned from a non-inlined call or held in a module binding (a heap allocation each
 // time), which cost ~12 % of the batch kernel in GC.
-const bv = new Float64Array(4); // b, vega, two scratch slots
+const bv = new Float64Array(6); // b, vega, two scratch slots, and the arguments x, s of the *At variants
+
+/**
+ * In/out slots of `normalisedBlackAt` / `normalisedBlackGuessAt`: write x to [4] and s to [5], call, read b from [0]
+ * and ∂b/∂s from [1]. The solver calls these in its hot loop without passing doubles (a call V8 does not inline
+ * boxes each double argument: a heap allocation each).
+ */
+export const blackIo = bv;
 
 /** b(x, s) of the last `normalisedBlackOtmWithVega` call. */
 export function blackOfLast(): number {
@@ -55,29 +63,38 @@ export function normalisedBlackOtm(x: number, s: number): number {
  * share the factor e^{−(h²+t²)/2}, so the vega costs nothing extra; the solver needs both at every iterate.
  */
 export function normalisedBlackOtmWithVega(x: number, s: number): void {
+  bv[4] = x;
+  bv[5] = s;
+  normalisedBlackAt();
+}
+
+/** normalisedBlackOtmWithVega on x = blackIo[4], s = blackIo[5]. */
+export function normalisedBlackAt(): void {
+  const x = bv[4];
+  const s = bv[5];
   if (!(s > 0)) {
     bv[0] = 0;
     bv[1] = 0;
     return;
   }
   if (x === 0) {
-    bv[1] = ONE_OVER_SQRT_TWO_PI * Math.exp(-0.125 * s * s);
+    bv[1] = ONE_OVER_SQRT_TWO_PI * fastExp(-0.125 * s * s);
     bv[0] = erf(s * 0.5 * ONE_OVER_SQRT_TWO);
     return;
   }
   if (s === Infinity) {
     bv[1] = 0;
-    bv[0] = Math.exp(0.5 * x);
+    bv[0] = fastExp(0.5 * x);
     return;
   }
   const h = x / s;
   const t = 0.5 * s;
   const hpt = h + t;
-  const ve = ONE_OVER_SQRT_TWO_PI * Math.exp(-0.5 * (h * h + t * t));
+  const ve = ONE_OVER_SQRT_TWO_PI * fastExp(-0.5 * (h * h + t * t));
   bv[1] = ve;
   if (hpt > PHI_FORM_LIMIT) {
     // (t > 0.85 here.) e^{x/2}Φ(h+t) − e^{−x/2}Φ(h−t) with Φ(z) = erfc(−z/√2)/2.
-    const ex = Math.exp(0.5 * x);
+    const ex = fastExp(0.5 * x);
     bv[0] = 0.5 * (ex * erfc(-hpt * ONE_OVER_SQRT_TWO) - erfc(-(h - t) * ONE_OVER_SQRT_TWO) / ex);
   } else if (hpt < ASYMPTOTIC_LIMIT) {
     bv[0] = ve === 0 ? 0 : asymptoticDifference(h, t) * ve;
@@ -123,20 +140,34 @@ const GUESS_MIN_T = 1e-4;
  * t ≥ 1e−4, |h| ≤ 10. Everywhere else it is the accurate evaluation.
  */
 export function normalisedBlackOtmGuessWithVega(x: number, s: number): void {
+  bv[4] = x;
+  bv[5] = s;
+  normalisedBlackGuessAt();
+}
+
+/** normalisedBlackOtmGuessWithVega on x = blackIo[4], s = blackIo[5]. */
+export function normalisedBlackGuessAt(): void {
+  const x = bv[4];
+  const s = bv[5];
   const t = 0.5 * s;
   if (t < SMALL_T && t >= GUESS_MIN_T && x < 0) {
     const h = x / s;
     const hpt = h + t;
     if (hpt >= ASYMPTOTIC_LIMIT) {
-      const ve = ONE_OVER_SQRT_TWO_PI * Math.exp(-0.5 * (h * h + t * t));
+      const ve = ONE_OVER_SQRT_TWO_PI * fastExp(-0.5 * (h * h + t * t));
       bv[1] = ve;
-      erfcxInto(-hpt * ONE_OVER_SQRT_TWO, bv, 2);
-      erfcxInto(-(h - t) * ONE_OVER_SQRT_TWO, bv, 3);
+      // The common arguments (0.46875, 4] take the inlinable erfcxMid (no call, no boxed double).
+      const ya = -hpt * ONE_OVER_SQRT_TWO;
+      const yb = -(h - t) * ONE_OVER_SQRT_TWO;
+      if (ya > 0.46875 && ya <= 4) bv[2] = erfcxMid(ya);
+      else erfcxInto(ya, bv, 2);
+      if (yb > 0.46875 && yb <= 4) bv[3] = erfcxMid(yb);
+      else erfcxInto(yb, bv, 3);
       bv[0] = ve * SQRT_PI_OVER_TWO * (bv[2] - bv[3]);
       return;
     }
   }
-  normalisedBlackOtmWithVega(x, s);
+  normalisedBlackAt();
 }
 
 /**
@@ -144,11 +175,11 @@ export function normalisedBlackOtmGuessWithVega(x: number, s: number): void {
  * positive terms (no cancellation even when b is within an ulp of e^{x/2}). Used by the upper-branch objective.
  */
 export function normalisedBlackOtmComplement(x: number, s: number): number {
-  if (!(s > 0)) return Math.exp(0.5 * x);
+  if (!(s > 0)) return fastExp(0.5 * x);
   if (s === Infinity) return 0;
   const h = x / s;
   const t = 0.5 * s;
-  const ex = Math.exp(0.5 * x);
+  const ex = fastExp(0.5 * x);
   return 0.5 * (ex * erfc((h + t) * ONE_OVER_SQRT_TWO) + erfc(-(h - t) * ONE_OVER_SQRT_TWO) / ex);
 }
 
@@ -156,7 +187,7 @@ export function normalisedBlackOtmComplement(x: number, s: number): number {
 export function normalisedVega(x: number, s: number): number {
   const h = x / s;
   const t = 0.5 * s;
-  return ONE_OVER_SQRT_TWO_PI * Math.exp(-0.5 * (h * h + t * t));
+  return ONE_OVER_SQRT_TWO_PI * fastExp(-0.5 * (h * h + t * t));
 }
 
 /**
@@ -175,7 +206,7 @@ function asymptoticDifference(h: number, t: number): number {
   let coef = 1; // (−1)^m (2m−1)!! / |h|^{2m} (the remaining 1/|h| is applied at the end)
   for (let m = 0; m < 60; m++) {
     const n = 2 * m + 1;
-    const diff = 2 * Math.exp(-0.5 * n * l1mt2) * Math.sinh(n * at);
+    const diff = 2 * fastExp(-0.5 * n * l1mt2) * Math.sinh(n * at);
     const term = coef * diff;
     sum += term;
     if (Math.abs(term) <= 1e-17 * Math.abs(sum)) break;

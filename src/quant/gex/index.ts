@@ -7,4 +7,3 @@ export * from './aggregate.js';
 export * from './roots.js';
 export * from './profile.js';
 export * from './summary.js';
-export * from './fastexp.js';

@@ -2,6 +2,7 @@
  * Standard normal distribution: density, cumulative distribution (accurate in both tails) and its inverse.
  */
 import { erfc, erfcx } from './erf.js';
+import { fastExp } from './exp.js';
 
 export const SQRT_TWO = 1.4142135623730951;
 export const ONE_OVER_SQRT_TWO = 0.7071067811865476;
@@ -11,7 +12,7 @@ export const SQRT_PI_OVER_TWO = 1.2533141373155003;
 
 /** φ(x) = exp(−x²/2)/√(2π). */
 export function normPdf(x: number): number {
-  return ONE_OVER_SQRT_TWO_PI * Math.exp(-0.5 * x * x);
+  return ONE_OVER_SQRT_TWO_PI * fastExp(-0.5 * x * x);
 }
 
 /**
@@ -25,7 +26,7 @@ export function normCdf(x: number): number {
     // that the exponent carries no rounding either. Φ(−37) keeps ~15 digits.
     const xh = Math.trunc(x * 16) / 16;
     const del = (x - xh) * (x + xh);
-    return 0.5 * erfcx(-x * ONE_OVER_SQRT_TWO) * Math.exp(-0.5 * xh * xh) * Math.exp(-0.5 * del);
+    return 0.5 * erfcx(-x * ONE_OVER_SQRT_TWO) * fastExp(-0.5 * xh * xh) * fastExp(-0.5 * del);
   }
   // Φ(x) = erfc(−x/√2)/2: the upper tail is 1 − (small), never a difference of nearly equal numbers.
   return 0.5 * erfc(-x * ONE_OVER_SQRT_TWO);

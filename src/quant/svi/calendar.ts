@@ -3,7 +3,8 @@
  * log-moneyness k = ln(K/F_T) (forwards differ per slice; total variance in k is the object that must be monotone).
  *
  * The check covers all of ℝ: a dense uniform grid over the union of the two quoted ranges widened like the butterfly
- * check (± max(1, 2 × width)), geometric points in both wings out to |k| = 10⁶, and the wings analytically: as
+ * check (± max(1, 2 × width)), geometric points in both wings out to |k| = 10⁶ (every local minimum of the relative
+ * difference near zero refined by golden-section search), and the wings analytically: as
  * k → ±∞, w(k) = s±·|k| + c± + O(1/|k|) with slopes s± = b(1 ± ρ), so the later slice needs slopes at least the
  * earlier one's (and, with equal slopes, an intercept at least as high, which the |k| = 10⁶ points decide).
  * Tolerance: 1e-12 relative to the earlier slice's total variance at the point (rounding only).
@@ -45,9 +46,11 @@ export interface CalendarGap {
 }
 
 let gridCache: { lo: number; hi: number; n: number; k: Float64Array } | null = null;
+let relBuf = new Float64Array(0);
+const GR = (Math.sqrt(5) - 1) / 2;
 
 /** The check grid for one quoted range [lo, hi] (union of both slices' ranges). */
-export function calendarGrid(lo: number, hi: number, n = 2001, nFar = 80): Float64Array {
+export function calendarGrid(lo: number, hi: number, n = 2001, nFar = 160): Float64Array {
   if (gridCache && gridCache.lo === lo && gridCache.hi === hi && gridCache.n === n + 2 * nFar) return gridCache.k;
   const [cLo, cHi] = checkRange(lo, hi);
   const k = new Float64Array(n + 2 * nFar);
@@ -67,18 +70,56 @@ export function rawCalendarGap(earlier: RawSvi, later: RawSvi, lo: number, hi: n
   const grid = calendarGrid(lo, hi, n);
   let minRel = Infinity;
   let at = NaN;
-  let dw = NaN;
-  for (let j = 0; j < grid.length; j++) {
-    const k = grid[j];
+  const rel = (k: number): number => {
     const we = sviW(earlier, k);
-    const d = sviW(later, k) - we;
-    const r = d / Math.max(Math.abs(we), 1e-300);
-    if (!(r >= minRel)) {
-      minRel = Number.isNaN(r) ? -Infinity : r;
-      at = k;
-      dw = d;
+    const r = (sviW(later, k) - we) / Math.max(Math.abs(we), 1e-300);
+    return Number.isNaN(r) ? -Infinity : r;
+  };
+  const vals = relBuf.length >= grid.length ? relBuf : (relBuf = new Float64Array(grid.length));
+  for (let j = 0; j < grid.length; j++) {
+    const r = rel(grid[j]);
+    vals[j] = r;
+    if (r < minRel) {
+      minRel = r;
+      at = grid[j];
     }
   }
+  // A grid can step over a narrow dip of the difference (two smooth curves crossing by a hair between points):
+  // grid-local minima within 1e-4 of crossing (and not already clearly below it) are refined by golden-section
+  // search in their bracket (at most 16 per check).
+  let refined = 0;
+  for (let j = 1; j + 1 < grid.length && refined < 16; j++) {
+    if (vals[j] <= vals[j - 1] && vals[j] <= vals[j + 1] && vals[j] < 1e-4 && vals[j] > -CALENDAR_REL_TOL * 1e3) {
+      refined++;
+      let a = grid[j - 1];
+      let b = grid[j + 1];
+      let c = b - GR * (b - a);
+      let d = a + GR * (b - a);
+      let rc = rel(c);
+      let rd = rel(d);
+      for (let it = 0; it < 60 && b - a > 1e-12 * (1 + Math.abs(a)); it++) {
+        if (rc < rd) {
+          b = d;
+          d = c;
+          rd = rc;
+          c = b - GR * (b - a);
+          rc = rel(c);
+        } else {
+          a = c;
+          c = d;
+          rc = rd;
+          d = a + GR * (b - a);
+          rd = rel(d);
+        }
+      }
+      const [k, r] = rc < rd ? [c, rc] : [d, rd];
+      if (r < minRel) {
+        minRel = r;
+        at = k;
+      }
+    }
+  }
+  let dw = sviW(later, at) - sviW(earlier, at);
   // Asymptotic slopes: a smaller slope loses to the earlier slice somewhere past any finite grid.
   const wing = (sE: number, sL: number, k: number): void => {
     const r = (sL - sE) / Math.max(sE, 1e-300);
@@ -106,5 +147,33 @@ export function rawCalendarViolations(slices: readonly RawSliceRef[], n = 2001):
     const gap = rawCalendarGap(a.params, b.params, Math.min(a.kMin, b.kMin), Math.max(a.kMax, b.kMax), n);
     if (!gap.free) out.push({ earlier: a.label, later: b.label, k: gap.at, dw: gap.dw });
   }
+  return out;
+}
+
+/**
+ * Least-squares non-decreasing fit to `y` (pool-adjacent-violators). The surface uses it on the slices' own wing
+ * slopes in expiry order: wing slopes must not decrease with T (a smaller slope loses to the earlier slice far out),
+ * so the isotonic sequence is the nearest admissible set of slopes, robust to one odd slice (which pools with its
+ * neighbours instead of capping every earlier slice).
+ */
+export function isotonicIncreasing(y: ArrayLike<number>): Float64Array {
+  const n = y.length;
+  const val = new Float64Array(n);
+  const cnt = new Int32Array(n);
+  let top = 0;
+  for (let i = 0; i < n; i++) {
+    val[top] = y[i];
+    cnt[top] = 1;
+    top++;
+    while (top > 1 && val[top - 2] > val[top - 1]) {
+      const c = cnt[top - 2] + cnt[top - 1];
+      val[top - 2] = (val[top - 2] * cnt[top - 2] + val[top - 1] * cnt[top - 1]) / c;
+      cnt[top - 2] = c;
+      top--;
+    }
+  }
+  const out = new Float64Array(n);
+  let j = 0;
+  for (let b = 0; b < top; b++) for (let c = 0; c < cnt[b]; c++) out[j++] = val[b];
   return out;
 }

@@ -17,13 +17,21 @@
  *    an unverified better one is bisected towards it. If nothing verifies, the slice is bisected towards an SSVI
  *    slice inside Gatheral-Jacquier's sufficient conditions (θφ(1+|ρ|) < 4, θφ²(1+|ρ|) ≤ 4), butterfly-free by
  *    theorem. So a returned fit is always verified.
+ * 4. Calendar floor (optional: the previous, shorter-dated slice's fit). No calendar arbitrage means
+ *    w(k) ≥ w_prev(k) for every k at equal forward log-moneyness. The slice's own fit is kept when it already passes
+ *    (rawCalendarGap: dense grid to |k| = 10⁶ and the wing slopes). Otherwise it is refitted with the floor in every
+ *    stage: in the inner QP, w(k_j) ≥ (1 + δ_c) w_prev(k_j) at points over and well past the quotes and the wing
+ *    slopes c ± d ≥ σ s_prev are linear in (a, d, c), so each inner optimum is exactly feasible at those points;
+ *    LM carries the same points (plus far ones) as penalty rows; and every candidate's verification includes the
+ *    calendar check. Left between the points, a small shortfall is closed by the minimal uniform lift of a (verified
+ *    again: raising w can break g ≥ 0 where k·w′ > 2w); the floor itself (equal variance) is the last resort.
  */
-import { butterflyReport, checkRange, dipG, MAX_DIPS, sinhGrid, uniformGrid } from './butterfly.js';
+import { butterflyReport, checkRange, dipG, MAX_DIPS, sinhGrid, uniformGrid, type ButterflyReport } from './butterfly.js';
 import { calendarGrid, rawCalendarGap } from './calendar.js';
 import { InnerSolver } from './inner.js';
 import { nelderMead } from './nelder-mead.js';
 import { solveInPlace } from './linalg.js';
-import { gFromW, isValidRawSvi, MAX_WING_SLOPE, rawFromZeliade, sviG, sviMaxWingSlope, sviMinW, sviW, sviW1, type RawSvi } from './raw.js';
+import { gFromW, MAX_WING_SLOPE, rawFromZeliade, sviG, sviMaxWingSlope, sviMinW, sviW, sviW1, type RawSvi } from './raw.js';
 
 /** Quotes of one slice, already filtered. All arrays have the same length. */
 export interface SliceQuotes {
@@ -48,19 +56,31 @@ export interface CalendarFloor {
   /** Its quoted log-moneyness range (the calendar check covers the union of both ranges, then far past them). */
   kMin: number;
   kMax: number;
+  /**
+   * Optional guides for the refit under the floor: the wing slopes b(1 ± ρ) are kept at or below these (never
+   * below the floor's own). Wing slopes only ratchet up along the floors, and past the quotes they are pure
+   * extrapolation, so without a cap one steep short-dated wing would force every later slice to be steeper still.
+   * The surface passes the smallest own-fit slope of the later slices. Not an arbitrage condition: not verified.
+   */
+  capR?: number;
+  capL?: number;
 }
 
 /**
- * What the calendar floor did: 'none' (no floor given), 'free' (the butterfly-free fit was already above it),
- * 'constrained' (refitted under the floor), 'repaired' (bisected towards the floor), 'floor' (equal to the floor).
+ * What the calendar floor did: 'none' (no floor given), 'free' (the slice's own fit is above the floor: unchanged),
+ * 'constrained' (refitted under the floor), 'lifted' (the own fit raised uniformly onto the floor was best),
+ * 'repaired' (the constrained fit needed the lift/repair step), 'floor' (no better verified point: the fit IS the
+ * floor, equal total variance).
  */
-export type CalendarOutcome = 'none' | 'free' | 'constrained' | 'repaired' | 'floor';
+export type CalendarOutcome = 'none' | 'free' | 'constrained' | 'lifted' | 'repaired' | 'floor';
 
 export interface SviFitOptions {
   /** Previous fit of the same slice: the outer search starts there (live refits). */
   warm?: RawSvi | null;
   /** Calendar constraint: w(k) ≥ floor's w(k) for every k (fit slices in increasing expiry time). */
   floor?: CalendarFloor | null;
+  /** The slice's own fit without a floor, when the caller already has it (same quotes and options). */
+  own?: SviFitResult | null;
   /** Minimum number of usable quotes (default 5). */
   minQuotes?: number;
 }
@@ -89,7 +109,53 @@ function fail(status: SviFitStatus, message: string): SviFitResult {
   return { status, params: null, objective: NaN, minG: NaN, repaired: false, evals: 0, calendar: 'none', message };
 }
 
+/**
+ * Fits one slice. With a calendar floor: the slice is first fitted on its own (butterfly-free, as without a floor);
+ * if that fit already stays above the floor everywhere it is kept. Otherwise the fit is redone under the floor
+ * (fitCore with the floor rows), and the best of that and the minimal uniform lift of the free fit onto the floor
+ * (when that lift exists and passes both checks) is kept. Every returned fit passes butterflyReport and, with a
+ * floor, rawCalendarGap.
+ */
 export function fitSviSlice(q: SliceQuotes, opts: SviFitOptions = {}): SviFitResult {
+  const fl = opts.floor ?? null;
+  if (!fl) return fitCore(q, opts);
+  const own = opts.own ?? fitCore(q, { ...opts, floor: null });
+  if (own.status !== 'ok' || !own.params) return own;
+  const n = q.k.length;
+  const kMin = q.k.reduce((a, x) => Math.min(a, x), Infinity);
+  const kMax = q.k.reduce((a, x) => Math.max(a, x), -Infinity);
+  const lo = Math.min(kMin, fl.kMin);
+  const hi = Math.max(kMax, fl.kMax);
+  // Slope guides, never below the floor's own slopes.
+  const capR = Math.max(fl.capR ?? Infinity, fl.params.b * (1 + fl.params.rho));
+  const capL = Math.max(fl.capL ?? Infinity, fl.params.b * (1 - fl.params.rho));
+  const withinCaps = (p: RawSvi): boolean => p.b * (1 + p.rho) <= capR * (1 + 1e-6) && p.b * (1 - p.rho) <= capL * (1 + 1e-6);
+  if (rawCalendarGap(fl.params, own.params, lo, hi).free && withinCaps(own.params)) return { ...own, calendar: 'free' };
+  // The full search under the floor, its outer search warm-started at the own fit's (m, σ): the floor moves the
+  // optimum, rarely its basin. (Polishing the own fit alone under the floor was tried: it lands in poor basins.)
+  const con = fitCore(q, { ...opts, warm: opts.warm ?? own.params });
+  let best: SviFitResult = { ...con, evals: con.evals + own.evals, calendar: con.calendar === 'free' ? 'constrained' : con.calendar };
+  const check = (c: RawSvi): ButterflyReport => {
+    const r = butterflyReport(c, kMin, kMax);
+    return r.free && !rawCalendarGap(fl.params, c, lo, hi).free ? { ...r, free: false } : r;
+  };
+  const lifted = withinCaps(own.params) ? floorTarget(own.params, fl.params, lo, hi, check) : fl.params;
+  if (lifted !== fl.params) {
+    let wsum = 0;
+    for (let i = 0; i < n; i++) wsum += q.weight[i];
+    let obj = 0;
+    for (let i = 0; i < n; i++) {
+      const r = Math.sqrt(Math.max(sviW(lifted, q.k[i]), 1e-16) / q.t) - q.mid[i];
+      obj += ((q.weight[i] * n) / wsum) * r * r;
+    }
+    if (!(best.objective <= obj)) {
+      best = { ...best, params: lifted, objective: obj, minG: check(lifted).minG, calendar: 'lifted' };
+    }
+  }
+  return best;
+}
+
+function fitCore(q: SliceQuotes, opts: SviFitOptions): SviFitResult {
   const minQuotes = opts.minQuotes ?? 5;
   const n = q.k.length;
   if (!(q.t > 0) || !Number.isFinite(q.t)) return fail('bad_input', `time to expiry must be > 0, got ${q.t}`);
@@ -126,6 +192,18 @@ export function fitSviSlice(q: SliceQuotes, opts: SviFitOptions = {}): SviFitRes
   };
   setVarWeights(null);
   const inner = new InnerSolver(q.k, v, varW, MAX_WING_SLOPE);
+  // Calendar floor: the previous slice's total variance, enforced in the inner QP (exact linear rows at fixed
+  // (m, σ)), as LM penalty rows, and in every verification (rawCalendarGap on the union of both quoted ranges).
+  const fl = opts.floor ?? null;
+  const calLo = fl ? Math.min(kMin, fl.kMin) : kMin;
+  const calHi = fl ? Math.max(kMax, fl.kMax) : kMax;
+  if (fl) inner.setFloor(floorRows(fl.params, calLo, calHi, false, fl.capR, fl.capL));
+  const calendarFree = (c: RawSvi): boolean => !fl || rawCalendarGap(fl.params, c, calLo, calHi).free;
+  /** Butterfly report, with `free` also requiring the calendar floor. */
+  const check = (c: RawSvi, nU?: number, nY?: number): ButterflyReport => {
+    const r = butterflyReport(c, kMin, kMax, nU, nY);
+    return r.free && !calendarFree(c) ? { ...r, free: false } : r;
+  };
   const span = kMax - kMin;
   const sigLo = Math.max(1e-4, span * 1e-3);
   const sigHi = Math.max(1.5, 2 * span);
@@ -286,6 +364,7 @@ export function fitSviSlice(q: SliceQuotes, opts: SviFitOptions = {}): SviFitRes
     wLo,
     wHi,
   );
+  if (fl) lm.cal = floorRows(fl.params, calLo, calHi, true, fl.capR, fl.capL);
   let p = qe;
   const startFeasible = lm.violation(qe) === 0;
   // Penalty weights relative to the fit: at level c, a violation of G_MARGIN costs c times the whole objective.
@@ -362,100 +441,88 @@ export function fitSviSlice(q: SliceQuotes, opts: SviFitOptions = {}): SviFitRes
       repaired = true;
     }
   }
-  // ---- 4. calendar floor ----------------------------------------------------------------------------------------
   let calendar: CalendarOutcome = 'none';
-  if (opts.floor) {
-    const r = enforceFloor(lm, p, opts.floor, kMin, kMax);
-    evals += r.evals;
-    calendar = r.outcome;
-    if (r.p !== p) {
-      p = r.p;
-      rep = butterflyReport(p, kMin, kMax);
+  if (fl && !calendarFree(p)) {
+    // The floor rows hold at their points (exactly in the QE optimum, up to the penalty in LM), not necessarily
+    // between them: lift the butterfly-free candidates onto the floor (the minimal uniform lift), verify both
+    // checks, keep the best; the floor itself is the last resort.
+    let bestC: RawSvi = fl.params;
+    let bestF = Infinity;
+    for (const c of p === qe ? [p] : [p, qe]) {
+      const t = floorTarget(c, fl.params, calLo, calHi, check);
+      const f = lm.cost(t, 0);
+      if (t !== fl.params && f < bestF) {
+        bestF = f;
+        bestC = t;
+      }
     }
+    p = bestC;
+    rep = check(p);
+    repaired = true;
+  }
+  if (fl) {
+    const slack = rawCalendarGap(fl.params, p, calLo, calHi).minRel;
+    calendar = p === fl.params ? 'floor' : repaired ? 'repaired' : slack > BINDING ? 'free' : 'constrained';
   }
   return { status: 'ok', params: p, objective: lm.cost(p, 0), minG: rep.minG, repaired, evals, calendar };
 }
 
 /**
- * Makes a butterfly-free fit `p` calendar-free against the previous slice's fit (the floor), when it is not already:
- * w(k) ≥ w_prev(k) for all k, checked by `rawCalendarGap` (dense grid to |k| = 10⁶ plus wing slopes).
- *
- * Candidates, each verified on both the butterfly and the calendar checks, the best fit kept:
- * - `p` with `a` raised by the largest shortfall (the minimal uniform lift; it only helps when the wing slopes are
- *   already high enough, and raising w can itself break g ≥ 0 where k·w′ > 2w, so it is verified like the rest);
- * - LM on the vol objective with the butterfly penalties plus the calendar rows (see CalendarRows), by continuation
- *   in the penalty weight from `p`, and from the lifted point.
- * If none verifies, the best candidate is bisected in parameter space towards the floor itself: the floor is
- * calendar-free against itself (equality) and butterfly-free (it was verified when it was fitted), so the segment's
- * feasible end always exists and the returned fit is always verified on both checks.
+ * Floor rows for the inner QP / the LM penalty: points over the quoted union [lo, hi] and geometrically outward from
+ * it (the same points in both, so that the QE optimum starts LM feasible); the floor value carries the relative
+ * CAL_MARGIN.
  */
-function enforceFloor(
-  lm: PenalisedLm,
-  p: RawSvi,
-  floor: CalendarFloor,
-  kMin: number,
-  kMax: number,
-): { p: RawSvi; outcome: CalendarOutcome; evals: number } {
-  const prev = floor.params;
-  const lo = Math.min(kMin, floor.kMin);
-  const hi = Math.max(kMax, floor.kMax);
-  if (rawCalendarGap(prev, p, lo, hi).free) return { p, outcome: 'free', evals: 0 };
-  const ok = (c: RawSvi): boolean => isValidRawSvi(c) && rawCalendarGap(prev, c, lo, hi).free && butterflyReport(c, kMin, kMax).free;
-  const evals0 = lm.evals;
-  let best: { p: RawSvi; cost: number } | null = null;
-  const consider = (c: RawSvi): boolean => {
-    if (!ok(c)) return false;
-    const f = lm.cost(c, 0);
-    if (!best || f < best.cost) best = { p: c, cost: f };
-    return true;
-  };
-  // Minimal uniform lift over the dense check grid (finite only if the wings are not lower).
-  const grid = calendarGrid(lo, hi);
-  let short = 0;
-  for (let j = 0; j < grid.length; j++) short = Math.max(short, sviW(prev, grid[j]) - sviW(p, grid[j]));
-  const lifted: RawSvi = { ...p, a: p.a + short * (1 + 1e-9) + 1e-14 };
-  consider(lifted);
-  // Penalty rows: the quoted union densely, the check range coarsely, the far wings geometrically.
-  const [cLo, cHi] = checkRange(lo, hi);
+function floorRows(prev: RawSvi, lo: number, hi: number, withFar: boolean, capR = Infinity, capL = Infinity): CalendarRows {
   const pts: number[] = [];
-  for (let i = 0; i <= 80; i++) pts.push(lo + ((hi - lo) * i) / 80);
-  for (let i = 0; i <= 40; i++) pts.push(cLo + ((cHi - cLo) * i) / 40);
-  for (let i = 1; i <= 12; i++) {
-    const d = Math.pow(1e3, i / 12);
-    pts.push(cLo - d, cHi + d);
+  const nNear = 20;
+  const nOut = 12;
+  for (let i = 0; i <= nNear; i++) pts.push(lo + ((hi - lo) * i) / nNear);
+  // Outward from the quoted union, geometrically from 0.4 % of log-moneyness to 3: the crossings of two fits sit
+  // just past the quotes, where the slices' wings diverge.
+  for (let i = 0; i < nOut; i++) {
+    const d = 0.004 * Math.pow(3 / 0.004, i / (nOut - 1));
+    pts.push(lo - d, hi + d);
+  }
+  // LM only: far points out to 10³ (intercepts of the wings; in the QP they would make the rows badly scaled).
+  if (withFar) {
+    for (let i = 1; i <= 6; i++) {
+      const d = 3 * Math.pow(1e3 / 3, i / 6);
+      pts.push(lo - d, hi + d);
+    }
   }
   const k = Float64Array.from(pts);
+  const wMin = new Float64Array(k.length);
   const wPrev = new Float64Array(k.length);
-  for (let j = 0; j < k.length; j++) wPrev[j] = sviW(prev, k[j]);
-  const savedCal = lm.cal;
-  lm.cal = { k, wPrev, sR: prev.b * (1 + prev.rho), sL: prev.b * (1 - prev.rho) };
-  let worstUnverified: RawSvi = p;
-  for (const start of [p, lifted]) {
-    const cost0 = Math.max(lm.cost(start, 0), 1e-300);
-    let cand = start;
-    for (const c of [1, 1e2, 1e4, 1e6]) {
-      cand = lm.run(cand, (c * cost0) / (G_MARGIN * G_MARGIN));
-      if (c >= 1e2 && lm.violation(cand) === 0) break;
+  for (let j = 0; j < k.length; j++) {
+    wPrev[j] = sviW(prev, k[j]);
+    wMin[j] = wPrev[j] * (1 + CAL_MARGIN) + 1e-14;
+  }
+  return { k, wPrev, wMin, sR: prev.b * (1 + prev.rho), sL: prev.b * (1 - prev.rho), capR, capL };
+}
+
+/**
+ * The calendar fallback for a fit `p` that fails the floor: `p` lifted uniformly (a raised by its largest shortfall
+ * on the dense check grid; finite only when the wing slopes are not below the floor's) if that passes both checks —
+ * raising w can itself break g ≥ 0 where k·w′ > 2w, so it is verified — else the floor itself (equal total
+ * variance: calendar-free, and butterfly-free since it was verified when it was fitted).
+ */
+function floorTarget(p: RawSvi, prev: RawSvi, lo: number, hi: number, check: (c: RawSvi) => ButterflyReport): RawSvi {
+  const wingsOk = p.b * (1 + p.rho) >= prev.b * (1 + prev.rho) && p.b * (1 - p.rho) >= prev.b * (1 - prev.rho);
+  if (wingsOk) {
+    // The check's own grid: lifted by the largest shortfall there, every grid point passes.
+    let short = 0;
+    const grid = calendarGrid(lo, hi);
+    for (let j = 0; j < grid.length; j++) short = Math.max(short, sviW(prev, grid[j]) - sviW(p, grid[j]));
+    let lifted: RawSvi = { ...p, a: p.a + short * (1 + 1e-9) };
+    // The check also refines dips between its grid points: lift by what it finds, a few times at most.
+    for (let it = 0; it < 4; it++) {
+      const gap = rawCalendarGap(prev, lifted, lo, hi);
+      if (gap.free) break;
+      lifted = { ...lifted, a: lifted.a - gap.dw * (1 + 1e-6) + 1e-15 };
     }
-    if (!consider(cand) && start === p) worstUnverified = cand;
+    if (check(lifted).free) return lifted;
   }
-  lm.cal = savedCal;
-  const evals = lm.evals - evals0;
-  const found = best as { p: RawSvi; cost: number } | null;
-  if (found) return { p: found.p, outcome: 'constrained', evals };
-  // Bisection towards the floor (feasible end).
-  let loL = 0;
-  let hiL = 1;
-  let hiP = prev;
-  for (let it = 0; it < 30; it++) {
-    const mid = 0.5 * (loL + hiL);
-    const cand = blend(worstUnverified, prev, mid);
-    if (ok(cand)) {
-      hiL = mid;
-      hiP = cand;
-    } else loL = mid;
-  }
-  return { p: hiP, outcome: hiP === prev ? 'floor' : 'repaired', evals };
+  return prev;
 }
 
 /**
@@ -615,8 +682,8 @@ class PenalisedLm {
     if (cal) {
       const base = g.length + 2 + MAX_DIPS;
       for (let j = 0; j < cal.k.length; j++) out[base + j] = calPenalty(p, cal, j);
-      out[base + cal.k.length] = slopePenalty(cal.sR, p.b * (1 + p.rho));
-      out[base + cal.k.length + 1] = slopePenalty(cal.sL, p.b * (1 - p.rho));
+      out[base + cal.k.length] = slopePenalty(cal.sR, cal.capR, p.b * (1 + p.rho));
+      out[base + cal.k.length + 1] = slopePenalty(cal.sL, cal.capL, p.b * (1 - p.rho));
     }
     return out;
   }
@@ -663,14 +730,19 @@ class PenalisedLm {
       const sm = Math.sqrt(mu);
       const pen = this.penalties(p);
       const h = 1e-6;
+      // The five perturbed parameter sets, shared by every active row.
+      let pds: RawSvi[] | null = null;
       for (let j = 0; j < pen.length; j++) {
         if (pen[j] === 0) continue;
-        for (let d = 0; d < 5; d++) {
-          const xd = Float64Array.from(x);
-          xd[d] += h;
-          const pd = fromX(xd);
-          row[d] = (sm * (this.penaltyAt(pd, j) - pen[j])) / h;
+        if (!pds) {
+          pds = [];
+          for (let d = 0; d < 5; d++) {
+            const xd = Float64Array.from(x);
+            xd[d] += h;
+            pds.push(fromX(xd));
+          }
         }
+        for (let d = 0; d < 5; d++) row[d] = (sm * (this.penaltyAt(pds[d], j) - pen[j])) / h;
         accumulate(jtj, jtr, row, sm * pen[j]);
       }
       this.evals++;
@@ -723,7 +795,7 @@ class PenalisedLm {
     if (cal && j >= base) {
       const i = j - base;
       if (i < cal.k.length) return calPenalty(p, cal, i);
-      return i === cal.k.length ? slopePenalty(cal.sR, p.b * (1 + p.rho)) : slopePenalty(cal.sL, p.b * (1 - p.rho));
+      return i === cal.k.length ? slopePenalty(cal.sR, cal.capR, p.b * (1 + p.rho)) : slopePenalty(cal.sL, cal.capL, p.b * (1 - p.rho));
     }
     const d = this.dipsTmp;
     dipG(p, this.lo, this.hi, 30, d);
@@ -740,23 +812,36 @@ class PenalisedLm {
 interface CalendarRows {
   k: Float64Array;
   wPrev: Float64Array;
+  /** wPrev (1 + CAL_MARGIN) + 1e-14: the bound the fit keeps at k. */
+  wMin: Float64Array;
   sR: number;
   sL: number;
+  /** Upper slope guides (Infinity: none). */
+  capR: number;
+  capL: number;
 }
 
 /** Relative margin the calendar penalty keeps above the previous slice (the dense check then rarely fails). */
 const CAL_MARGIN = 2e-5;
 const CAL_SCALE = G_MARGIN / CAL_MARGIN;
+/** A fit whose total variance comes within this relative distance of the floor somewhere counts as constrained. */
+const BINDING = 1e-3;
 
 function calPenalty(p: RawSvi, cal: CalendarRows, j: number): number {
   const wp = cal.wPrev[j];
-  const short = ((1 + CAL_MARGIN) * wp - sviW(p, cal.k[j])) / Math.max(wp, 1e-12);
+  const short = (cal.wMin[j] - sviW(p, cal.k[j])) / Math.max(wp, 1e-12);
   return short > 0 ? Math.min(short * CAL_SCALE, 10) : 0;
 }
 
-function slopePenalty(prev: number, s: number): number {
-  const short = (prev - s) / Math.max(prev, 1e-12);
-  return short > 0 ? Math.min(short * CAL_SCALE, 10) : 0;
+function slopePenalty(prev: number, cap: number, s: number): number {
+  // The same relative margin as the points (capped by Lee's bound), so that the wing slopes end at or above the
+  // floor's and the minimal lift stays finite; above the cap guide (never below the floor) a softer pull down.
+  const low = Math.min(prev * (1 + CAL_MARGIN), MAX_WING_SLOPE);
+  const short = (low - s) / Math.max(prev, 1e-12);
+  if (short > 0) return Math.min(short * CAL_SCALE, 10);
+  const hi = Math.max(low, cap);
+  const over = (s - hi) / Math.max(hi, 1e-12);
+  return over > 0 ? Math.min(over * CAL_SCALE, 10) : 0;
 }
 
 function accumulate(jtj: Float64Array, jtr: Float64Array, row: Float64Array, r: number): void {

@@ -1,7 +1,7 @@
 // Public surface of the SVI module: raw SVI, arbitrage-free slice calibration, eSSVI surface, checks, queries.
 export * from './raw.js';
 export { butterflyReport, checkRange, minGOn, sinhGrid, uniformGrid, type ButterflyReport } from './butterfly.js';
-export { fitSviSlice, ssviSafe, ssviToRaw, type SliceQuotes, type SviFitOptions, type SviFitResult, type SviFitStatus } from './calibrate.js';
+export { fitSviSlice, ssviSafe, ssviToRaw, type CalendarFloor, type CalendarOutcome, type SliceQuotes, type SviFitOptions, type SviFitResult, type SviFitStatus } from './calibrate.js';
 export { sliceQuality, type SliceQuality } from './quality.js';
 export {
   calendarGap,
@@ -14,5 +14,5 @@ export {
   type EssviNode,
   type EssviSliceInput,
 } from './essvi.js';
-export { CALENDAR_REL_TOL, calendarGrid, rawCalendarGap, rawCalendarViolations, type CalendarGap, type CalendarViolation, type RawSliceRef } from './calendar.js';
+export { CALENDAR_REL_TOL, calendarGrid, isotonicIncreasing, rawCalendarGap, rawCalendarViolations, type CalendarGap, type CalendarViolation, type RawSliceRef } from './calendar.js';
 export { createSurfaceQuery, type SurfaceQuery } from './query.js';

@@ -35,8 +35,8 @@ for (let j = 0; j + 1 < NODES.length; j++) {
   ROWS.push([1, beta, alpha]); // a + βd + αc ≥ 0
 }
 const NROWS = ROWS.length;
-/** Most constraints ever enumerated together (4 base + up to 4 cuts). */
-const MAX_SET = 8;
+/** Most constraints ever enumerated together (4 base + up to 6 cuts). */
+const MAX_SET = 10;
 
 /** True when (a, d, c) satisfies every inner constraint for this σ (the domain the inner optimum is taken over). */
 export function innerFeasible(a: number, d: number, c: number, sigma: number, maxSlope: number, tol = 1e-12): boolean {
@@ -61,6 +61,19 @@ const SUBSETS: number[][] = Array.from({ length: MAX_SET + 1 }, (_, L) => {
   return out;
 });
 
+/**
+ * Calendar floor of the inner problem: total variance ≥ wMin[j] at k[j], wing slopes ≥ sR (right), sL (left), and
+ * at most capR / capL (Infinity: Lee's bound only).
+ */
+export interface InnerFloor {
+  k: Float64Array;
+  wMin: Float64Array;
+  sR: number;
+  sL: number;
+  capR: number;
+  capL: number;
+}
+
 export interface InnerResult {
   a: number;
   d: number;
@@ -79,9 +92,12 @@ export class InnerSolver {
   private vv = 0;
   private readonly kkt = new Float64Array(36);
   private readonly rhs = new Float64Array(6);
-  private readonly bnd = new Float64Array(NROWS);
-  /** Rows currently enforced (indices into ROWS). */
+  private bnd: Float64Array = new Float64Array(NROWS);
+  /** Row coefficients (a, d, c) of every constraint: ROWS, then the calendar floor's rows. */
+  private co: Float64Array;
+  /** Rows currently enforced (indices into co / bnd). */
   private readonly set: number[] = [];
+  private floor: InnerFloor | null = null;
 
   constructor(
     private readonly k: Float64Array,
@@ -90,7 +106,26 @@ export class InnerSolver {
     /** Weight per quote in total-variance space. */
     public weights: Float64Array,
     private readonly maxSlope: number,
-  ) {}
+  ) {
+    this.co = new Float64Array(3 * NROWS);
+    for (let j = 0; j < NROWS; j++) for (let i = 0; i < 3; i++) this.co[3 * j + i] = ROWS[j][i];
+  }
+
+  /**
+   * Calendar floor (null: none): w(k_j) ≥ wMin_j at the given points and wing slopes b(1 ± ρ) ≥ sR / sL. For fixed
+   * (m, σ) every one of these is linear in (a, d, c) — a + d·y_j + c·√(y_j² + 1) ≥ wMin_j, c ± d ≥ σ·s — so the
+   * inner problem stays an exact QP: the slope rows tighten the base rows c ± d ≥ 0, the point rows are cutting planes
+   * like the chord cuts.
+   */
+  setFloor(f: InnerFloor | null): void {
+    this.floor = f;
+    const total = NROWS + (f ? f.k.length : 0);
+    const co = new Float64Array(3 * total);
+    co.set(this.co.subarray(0, 3 * NROWS));
+    for (let j = NROWS; j < total; j++) co[3 * j] = 1;
+    this.co = co;
+    this.bnd = new Float64Array(total);
+  }
 
   /** Solves the inner problem for (m, σ). */
   solve(m: number, sigma: number): InnerResult {
@@ -141,33 +176,70 @@ export class InnerSolver {
     this.vv = vv;
     const cap = this.maxSlope * sigma;
     const bnd = this.bnd;
-    bnd[0] = 0;
-    bnd[1] = 0;
-    bnd[2] = -cap;
-    bnd[3] = -cap;
+    const fl = this.floor;
+    // Row 0 is c − d ≥ ·, the left slope b(1 − ρ) = (c − d)/σ; row 1 the right slope.
+    const lowL = fl ? Math.min(fl.sL, this.maxSlope) : 0;
+    const lowR = fl ? Math.min(fl.sR, this.maxSlope) : 0;
+    bnd[0] = lowL * sigma;
+    bnd[1] = lowR * sigma;
+    // Rows 2, 3: right / left slope caps (Lee's bound, tightened by the floor's slope guides, never below the floor).
+    bnd[2] = fl ? -Math.max(lowR, Math.min(this.maxSlope, fl.capR)) * sigma : -cap;
+    bnd[3] = fl ? -Math.max(lowL, Math.min(this.maxSlope, fl.capL)) * sigma : -cap;
     for (let j = FIRST_CHORD; j < NROWS; j++) bnd[j] = 0;
+    const co = this.co;
+    if (fl) {
+      for (let j = 0; j < fl.k.length; j++) {
+        const y = (fl.k[j] - m) * inv;
+        co[3 * (NROWS + j) + 1] = y;
+        co[3 * (NROWS + j) + 2] = Math.sqrt(y * y + 1);
+        bnd[NROWS + j] = fl.wMin[j];
+      }
+    }
+    const total = bnd.length;
 
     const set = this.set;
     set.length = 0;
     set.push(0, 1, 2, 3);
     let res = this.solveSet();
     // Cutting planes: add the chord cuts the solution violates (most violated first) and re-solve.
-    for (let round = 0; round < 4 && set.length < MAX_SET; round++) {
+    for (let round = 0; round < 16; round++) {
       let worst = -1;
       let worstV = -1e-12 * (1 + Math.abs(res.a) + Math.abs(res.c));
-      for (let j = FIRST_CHORD; j < NROWS; j++) {
-        const r = ROWS[j];
-        const v = r[0] * res.a + r[1] * res.d + r[2] * res.c - bnd[j];
+      for (let j = FIRST_CHORD; j < total; j++) {
+        const v = co[3 * j] * res.a + co[3 * j + 1] * res.d + co[3 * j + 2] * res.c - bnd[j];
         if (v < worstV && !set.includes(j)) {
           worstV = v;
           worst = j;
         }
       }
       if (worst < 0) return res;
+      if (set.length >= MAX_SET) {
+        // Full: drop the cut with the most slack at the current optimum (inactive there; it can come back).
+        let drop = -1;
+        let slack = 1e-12 * (1 + Math.abs(res.a) + Math.abs(res.c));
+        for (let i = 4; i < set.length; i++) {
+          const q = 3 * set[i];
+          const v = co[q] * res.a + co[q + 1] * res.d + co[q + 2] * res.c - bnd[set[i]];
+          if (v > slack) {
+            slack = v;
+            drop = i;
+          }
+        }
+        if (drop < 0) break;
+        set.splice(drop, 1);
+      }
       set.push(worst);
       res = this.solveSet();
     }
     if (this.feasibleAll(res.a, res.d, res.c)) return res;
+    if (fl) {
+      // Always-feasible fallback under a floor: the floor's wing slopes, lifted onto the floor points.
+      const c = 0.5 * (bnd[0] + bnd[1]);
+      const d = 0.5 * (bnd[1] - bnd[0]);
+      let a = 0;
+      for (let j = NROWS; j < total; j++) a = Math.max(a, bnd[j] - co[3 * j + 1] * d - co[3 * j + 2] * c);
+      return this.result(a * (1 + 1e-12), d, c);
+    }
     // Always-feasible fallback: a flat smile at the weighted mean variance.
     return this.result(Math.max(0, g0 / s00), 0, 0);
   }
@@ -192,8 +264,8 @@ export class InnerSolver {
       let worst = -1;
       let worstV = 0;
       for (let j = 0; j < set.length; j++) {
-        const r = ROWS[set[j]];
-        const v = r[0] * a + r[1] * d + r[2] * c - this.bnd[set[j]];
+        const q = 3 * set[j];
+        const v = this.co[q] * a + this.co[q + 1] * d + this.co[q + 2] * c - this.bnd[set[j]];
         if (v < worstV) {
           worstV = v;
           worst = j;
@@ -248,18 +320,18 @@ export class InnerSolver {
 
   private feasibleAll(a: number, d: number, c: number): boolean {
     const tol = 1e-12 * (1 + Math.abs(a) + Math.abs(c));
-    for (let j = 0; j < NROWS; j++) {
-      const row = ROWS[j];
-      if (row[0] * a + row[1] * d + row[2] * c < this.bnd[j] - tol) return false;
+    const co = this.co;
+    for (let j = 0; j < this.bnd.length; j++) {
+      if (co[3 * j] * a + co[3 * j + 1] * d + co[3 * j + 2] * c < this.bnd[j] - tol) return false;
     }
     return true;
   }
 
   private feasible(a: number, d: number, c: number): boolean {
     const tol = 1e-12 * (1 + Math.abs(a) + Math.abs(c));
+    const co = this.co;
     for (const j of this.set) {
-      const row = ROWS[j];
-      if (row[0] * a + row[1] * d + row[2] * c < this.bnd[j] - tol) return false;
+      if (co[3 * j] * a + co[3 * j + 1] * d + co[3 * j + 2] * c < this.bnd[j] - tol) return false;
     }
     return true;
   }
@@ -289,10 +361,10 @@ export class InnerSolver {
     let row = 3;
     for (let j = 0; j < set.length; j++) {
       if (!(mask & (1 << j))) continue;
-      const aj = ROWS[set[j]];
+      const q = 3 * set[j];
       for (let i = 0; i < 3; i++) {
-        m[i * n + row] = -aj[i];
-        m[row * n + i] = aj[i];
+        m[i * n + row] = -this.co[q + i];
+        m[row * n + i] = this.co[q + i];
       }
       rhs[row] = this.bnd[set[j]];
       row++;

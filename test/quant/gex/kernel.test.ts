@@ -10,7 +10,6 @@ import {
   brentRoot,
   dealerPosition,
   dteBucket,
-  expNeg,
   gexAt,
   normCdf,
   planProfile,
@@ -269,19 +268,6 @@ describe('small pieces', () => {
     expect(cross([1, 0, 1, 2, 3])).toEqual([]);
     expect(cross([0, 0, -1, 0, 0])).toEqual([]);
     expect(cross([2, 1, 0, -1, -2]).map((c) => [c.spot, c.direction])).toEqual([[100, 'down']]);
-  });
-
-  it('expNeg matches Math.exp to ~1 ulp over the whole range and underflows to exactly 0', () => {
-    let worst = 0;
-    for (let y = 0; y < 745; y += 0.00731) {
-      const want = Math.exp(-y);
-      if (want < 1e-300) continue;
-      worst = Math.max(worst, Math.abs(expNeg(y) - want) / want);
-    }
-    expect(worst).toBeLessThan(1e-15);
-    expect(expNeg(0)).toBe(1);
-    expect(expNeg(746)).toBe(0);
-    expect(expNeg(1e12)).toBe(0);
   });
 
   it('DTE buckets', () => {

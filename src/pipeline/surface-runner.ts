@@ -1,0 +1,101 @@
+/**
+ * Surface refits for the live pipeline, on a worker thread by default: a full SVI + eSSVI refit of an SPX chain takes
+ * 0.2-0.7 s on a busy machine, which on the main thread would stall the feed's decoding, the gateway and the monitor
+ * for that long. Slice inputs (typed arrays) are built on the main thread and copied to the worker; the fit comes back
+ * without its query object, which is rebuilt here from the eSSVI nodes. `thread: false` fits inline (same results).
+ */
+import { Worker } from 'node:worker_threads';
+import type { ChainIv } from '../analytics/chain-iv-types.js';
+import { buildSlices } from '../analytics/slices.js';
+import { fitSlices, type SurfaceFit } from '../analytics/surface.js';
+import type { OptionChain } from '../market/chain.js';
+import { createSurfaceQuery } from '../quant/svi/query.js';
+import type { EssviNode } from '../quant/svi/essvi.js';
+import type { RawSvi } from '../quant/svi/raw.js';
+import type { SurfaceJob } from './surface-worker.js';
+
+type Pending = { resolve: (f: SurfaceFit) => void; reject: (e: Error) => void };
+
+export class SurfaceRunner {
+  private worker: Worker | null = null;
+  private ready: Promise<void> | null = null;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+
+  constructor(readonly thread = true) {}
+
+  private start(): Promise<void> {
+    if (this.ready) return this.ready;
+    // Compiled, the worker is surface-worker.js next to this file; from the TypeScript sources (tsx) it is a .ts file
+    // and needs tsx's loader registered inside the worker (a loader registered in the parent does not carry over).
+    const fromSource = import.meta.url.endsWith('.ts');
+    const url = new URL(`./surface-worker${fromSource ? '.ts' : '.js'}`, import.meta.url);
+    let w: Worker;
+    if (!fromSource) w = new Worker(url);
+    else {
+      const tsxApi = import.meta.resolve('tsx/esm/api');
+      w = new Worker(`import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); });`, { eval: true });
+    }
+    this.worker = w;
+    w.unref();
+    this.ready = new Promise<void>((resolve, reject) => {
+      w.once('error', reject);
+      w.once('message', () => {
+        w.off('error', reject);
+        resolve();
+      });
+    });
+    w.on('message', (m: { id?: number; fit?: Omit<SurfaceFit, 'query'>; error?: string }) => {
+      if (m.id === undefined) return;
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id);
+      if (m.error !== undefined || !m.fit) p.reject(new Error(m.error ?? 'surface worker returned nothing'));
+      else p.resolve(withQuery(m.fit));
+    });
+    w.on('error', (e) => this.failAll(e));
+    w.on('exit', (code) => {
+      this.failAll(new Error(`surface worker exited (${code})`));
+      this.worker = null;
+      this.ready = null;
+    });
+    return this.ready;
+  }
+
+  private failAll(e: Error): void {
+    for (const p of this.pending.values()) p.reject(e);
+    this.pending.clear();
+  }
+
+  /** Fit every slice of the chain, warm-started from `warm` (slice key → previous raw SVI). */
+  async fit(chain: OptionChain, civ: ChainIv, warm: ReadonlyMap<string, RawSvi>): Promise<SurfaceFit> {
+    if (!this.thread) return fitSlices(chain, civ.spot, buildSlices(chain, civ), { warm });
+    await this.start();
+    const job: SurfaceJob = {
+      id: this.nextId++,
+      meta: { underlying: chain.underlying, asOfMs: chain.asOfMs, asOfDate: chain.asOfDate },
+      spot: civ.spot,
+      inputs: buildSlices(chain, civ),
+      warm: [...warm.entries()],
+    };
+    return new Promise<SurfaceFit>((resolve, reject) => {
+      this.pending.set(job.id, { resolve, reject });
+      this.worker!.postMessage(job);
+    });
+  }
+
+  async close(): Promise<void> {
+    const w = this.worker;
+    this.worker = null;
+    this.ready = null;
+    this.failAll(new Error('surface runner closed'));
+    if (w) await w.terminate();
+  }
+}
+
+/** The query object from the fit's eSSVI nodes (as fitSlices builds it). */
+function withQuery(fit: Omit<SurfaceFit, 'query'>): SurfaceFit {
+  const nodes: EssviNode[] = [];
+  for (const s of fit.slices) if (s.essvi) nodes.push(s.essvi);
+  return { ...fit, query: createSurfaceQuery(nodes) };
+}
