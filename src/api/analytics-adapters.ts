@@ -150,12 +150,19 @@ export async function computeSurfaceSection(chain: OptionChain, civ: ChainIv): P
   const query = result.query;
   const volAt = (k: number, t: number) => query.vol(k, t);
 
-  const quotes: SliceQuotes[] = result.slices.map((sl, i) => {
-    const s = json.slices[i];
+  const quotes = sliceQuotes(chain, civ, result, json);
+  return { state: { json, volAt, gridModel: 'essvi', quotes }, fit: result };
+}
+
+/**
+ * The market quotes of each fitted slice in surface coordinates (k = ln K/F), in the order of `json.slices`: the
+ * out-of-the-money quotes with a mid IV, i.e. exactly what the fit saw. Shared by the chain-file and live providers.
+ */
+export function sliceQuotes(chain: OptionChain, civ: ChainIv, fit: SurfaceFit, json: SurfaceJson): SliceQuotes[] {
+  return fit.slices.map((sl, i) => {
     const rows = chain.expiries[sl.expiryIndex]?.rows ?? new Int32Array(0);
-    const out: SliceQuotes = { expiry: s.expiry, t: sl.t, forward: sl.forward, k: [], strike: [], bid_iv: [], ask_iv: [], mid_iv: [] };
+    const out: SliceQuotes = { expiry: json.slices[i].expiry, t: sl.t, forward: sl.forward, k: [], strike: [], bid_iv: [], ask_iv: [], mid_iv: [] };
     for (const r of rows) {
-      // The out-of-the-money side only (puts below the forward, calls above): the quotes the fit sees.
       if (civ.otm[r] !== 1 || !Number.isFinite(civ.midIv[r])) continue;
       const K = chain.strike[r];
       out.k.push(Math.log(K / sl.forward));
@@ -166,7 +173,6 @@ export async function computeSurfaceSection(chain: OptionChain, civ: ChainIv): P
     }
     return out;
   });
-  return { state: { json, volAt, gridModel: 'essvi', quotes }, fit: result };
 }
 
 function finiteOrNull(x: number): number | null {

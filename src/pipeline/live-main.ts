@@ -29,11 +29,11 @@ export interface RunningLive {
   stop(): Promise<void>;
 }
 
-/** Wait until the pipeline has served GEX and a surface (or the timeout passes). */
+/** Wait until the pipeline has served a good GEX and surface (or the timeout passes). */
 export async function waitForFirstState(p: LivePipeline, timeoutMs: number): Promise<boolean> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
-    if (p.provider.gex().data && p.provider.surface().data) return true;
+    if (p.provider.gex().status === 'ok' && p.provider.surface().status === 'ok') return true;
     await new Promise((r) => setTimeout(r, 100));
   }
   return false;
@@ -60,7 +60,7 @@ export async function startLiveMain(cfg: ManifoldConfig, o: LiveMainOptions): Pr
     }
   };
   try {
-    const ok = await waitForFirstState(pipeline, o.firstStateTimeoutMs ?? 60_000);
+    const ok = await waitForFirstState(pipeline, o.firstStateTimeoutMs ?? 120_000);
     if (!ok) log.warn('no GEX and surface within the first-state timeout; starting anyway');
     const { formatSnapshotReport } = await import('../monitor/snapshot-report.js');
     out.write(formatSnapshotReport(pipeline.provider) + '\n');

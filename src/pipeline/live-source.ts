@@ -41,6 +41,8 @@ export interface FeedSource {
   state(): ConnState;
   /** Valuation time for T: the feed's market clock. */
   clockMs(): number;
+  /** Times the connection went from live to down. */
+  outages(): number;
   /** The in-process simulator, when the source is one (tests kill and restart it). */
   readonly sim?: SimHandle;
   stop(): Promise<void>;
@@ -61,9 +63,14 @@ export async function openSource(spec: SourceSpec, cfg: ManifoldConfig): Promise
 
 function sessionSource(name: string, session: FeedSession, clockOffsetMs: number, extra: { sim?: SimHandle; onStop?: () => Promise<void> } = {}): FeedSource {
   let state: ConnState = 'live';
+  let outages = 0;
+  const down = () => {
+    if (state === 'live') outages++;
+    state = 'down';
+  };
   session.client.on('live', () => (state = 'live'));
-  session.client.on('down', () => (state = 'down'));
-  session.client.on('reconnecting', () => (state = state === 'live' ? 'down' : state));
+  session.client.on('down', down);
+  session.client.on('reconnecting', () => state === 'live' && down());
   session.client.on('failed', () => (state = 'ended'));
   return {
     name,
@@ -71,6 +78,7 @@ function sessionSource(name: string, session: FeedSession, clockOffsetMs: number
     metrics: () => session.pipeline.metrics,
     state: () => state,
     clockMs: () => Date.now() + clockOffsetMs,
+    outages: () => outages,
     sim: extra.sim,
     async stop() {
       await session.stop();
@@ -210,6 +218,7 @@ async function openReplaySource(spec: Extract<SourceSpec, { kind: 'replay' }>): 
       const c = chain as LiveChain | null;
       return c && Number.isFinite(c.asOfMs) ? c.asOfMs : Date.now();
     },
+    outages: () => 0,
     async stop() {
       stopped = true;
       await done.catch(() => undefined);

@@ -18,8 +18,8 @@ import { nyDate } from '../market/calendar.js';
 import { Histogram, nowMs } from '../feed/metrics.js';
 import type { LiveChain } from '../feed/live-chain.js';
 import { createLogger } from '../util/log.js';
-import type { FeedHealth, GexJson, HealthState, RegimeState, SliceQuotes, SurfaceJson, SurfaceState } from '../api/state.js';
-import { computeGexSection, computeIvSection, computeRegimeSection, GEX_MODELS, summariseChain } from '../api/analytics-adapters.js';
+import type { FeedHealth, GexJson, HealthState, RegimeState, SurfaceJson, SurfaceState } from '../api/state.js';
+import { computeGexSection, computeIvSection, computeRegimeSection, GEX_MODELS, sliceQuotes, summariseChain } from '../api/analytics-adapters.js';
 import { LiveProvider } from './live-provider.js';
 import { runStage, StageMeter } from './live-stage.js';
 import { SurfaceRunner } from './surface-runner.js';
@@ -92,8 +92,6 @@ export class LivePipeline {
   private underlying = '';
   private gexModel: string;
   private feedRate = { t: Date.now(), messages: 0, rate: 0 };
-  private outages = 0;
-  private lastConn = 'connecting';
 
   constructor(opts: LiveOptions) {
     this.o = {
@@ -161,8 +159,6 @@ export class LivePipeline {
     }
     const st = src.state();
     const status: FeedHealth['status'] = st === 'live' ? 'live' : st === 'connecting' ? 'connecting' : st === 'static' ? 'static' : 'down';
-    if (status === 'down' && this.lastConn !== 'down') this.outages++;
-    this.lastConn = status;
     const gaps = m?.gapSummary();
     return {
       source: src.name,
@@ -177,7 +173,7 @@ export class LivePipeline {
         exchange_to_receive_p50_ms: m ? m.exchangeToReceiveUs.quantile(0.5) / 1000 : null,
         receive_to_applied_p99_us: m ? m.receiveToAppliedUs.quantile(0.99) : null,
         gap_total_ms: gaps?.totalMs ?? 0,
-        outages: this.outages,
+        outages: src.outages(),
       } as object),
     } as FeedHealth;
   }
@@ -199,7 +195,8 @@ export class LivePipeline {
   private snapshot(lc: LiveChain): OptionChain {
     const snap = lc.snapshot();
     const asOfMs = this.o.source.clockMs();
-    const spot = lc.spotPrice();
+    // The mid of two cent prices, without binary noise (4136.81, not 4136.8099999999995).
+    const spot = Math.round(lc.spotPrice() * 1e4) / 1e4;
     return { ...snap, asOfMs, asOfDate: nyDate(asOfMs), quote: { ...snap.quote, last: Number.isFinite(spot) ? spot : snap.quote.last } };
   }
 
@@ -370,21 +367,7 @@ export class LivePipeline {
     const json = surfaceJson(fit, 'svi') as unknown as SurfaceJson;
     json.refit_at = Date.now();
     json.fit_ms = { svi: fit.sviMs, essvi: fit.essviMs };
-    const quotes: SliceQuotes[] = fit.slices.map((sl, i) => {
-      const rows = chain.expiries[sl.expiryIndex]?.rows ?? new Int32Array(0);
-      const out: SliceQuotes = { expiry: json.slices[i].expiry, t: sl.t, forward: sl.forward, k: [], strike: [], bid_iv: [], ask_iv: [], mid_iv: [] };
-      for (const r of rows) {
-        // The fit's own inputs: out-of-the-money quotes with a mid IV.
-        if (civ.otm[r] !== 1 || !Number.isFinite(civ.midIv[r])) continue;
-        const K = chain.strike[r];
-        out.k.push(Math.log(K / sl.forward));
-        out.strike.push(K);
-        out.bid_iv.push(fin(civ.bidIv[r]));
-        out.ask_iv.push(fin(civ.askIv[r]));
-        out.mid_iv.push(fin(civ.midIv[r]));
-      }
-      return out;
-    });
+    const quotes = sliceQuotes(chain, civ, fit, json);
     const query = fit.query;
     return { json, volAt: (k, t) => query.vol(k, t), gridModel: 'essvi', quotes };
   }

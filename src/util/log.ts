@@ -14,6 +14,14 @@ const root: Logger = pino(
 
 export type { Logger };
 
+/**
+ * Change the level of every logger (children follow the root). The interactive console monitor lowers logging to
+ * warnings so that JSON lines do not scroll through its screen; an explicit MANIFOLD_LOG_LEVEL always wins.
+ */
+export function setDefaultLogLevel(level: string): void {
+  if (process.env.MANIFOLD_LOG_LEVEL === undefined) root.level = level;
+}
+
 export function createLogger(component: string): Logger {
   return root.child({ component });
 }

@@ -41,7 +41,6 @@ describe('main job: manifold run (all-in-one, embedded defaults)', () => {
       child.on('exit', (code) => reject(new Error(`exited early with ${code}; stderr: ${stderr}`)));
     });
 
-    (await import('node:fs')).writeFileSync('/tmp/lp/mainjob.out', stdout + '\n----\n' + stderr);
     expect(stdout).toMatch(/^SPX 4\d{3}\.\d+ +as of 2023-04-14T/m);
     expect(stdout).toMatch(/^GEX\s+total [+-]\$[\d.]+bn per 1% move \(naive\)/m);
     expect(stdout).toMatch(/^Surface \d+\/\d+ slices fitted/m);

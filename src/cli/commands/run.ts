@@ -15,6 +15,11 @@ export function register(program: Command): void {
     .option('--rate <n>', 'events per second of --source sim', '2000')
     .option('--no-monitor', 'live mode: no console monitor')
     .action(async (opts: { role?: string; chain?: string; serve: boolean; source: string; underlying: string; rate: string; monitor: boolean }) => {
+      // The interactive monitor owns the terminal: keep info-level JSON logs out of its screen.
+      if (opts.role === undefined && opts.monitor && opts.source !== 'file' && process.stdout.isTTY) {
+        const { setDefaultLogLevel } = await import('../../util/log.js');
+        setDefaultLogLevel('warn');
+      }
       const { loadConfig } = await import('../../config/index.js');
       const { parseRole, planTopology, startTopology, TopologyError } = await import('../../pipeline/topology.js');
       const { productRoles } = await import('../../pipeline/roles.js');

@@ -119,6 +119,23 @@ export function butterflyReport(p: RawSvi, kMin: number, kMax: number, nUniform 
   return { minG: best.minG, at: best.at, maxSlope, free };
 }
 
+/**
+ * True when `butterflyReport(p, kMin, kMax, nUniform, nY)` is certain to say "not free", found on every `stride`-th
+ * point of its own grids (the same k values, bit for bit) and its slope / min-w conditions: a point with g < 0 there
+ * is one of the report's grid points, so its minimum is negative too. False means "run the full report". Lets a
+ * bisection skip most of the full checks of the candidates that fail.
+ */
+export function butterflyQuickReject(p: RawSvi, kMin: number, kMax: number, nUniform: number, nY: number, stride: number): boolean {
+  if (!(sviMaxWingSlope(p) <= MAX_WING_SLOPE + 1e-12 && sviMinW(p) > 0)) return true;
+  const [lo, hi] = checkRange(kMin, kMax);
+  for (let i = 0; i < nUniform; i += stride) {
+    if (!(sviG(p, lo + ((hi - lo) * i) / (nUniform - 1)) >= 0)) return true;
+  }
+  const ys = sinhGrid(p.m, p.sigma, nY);
+  for (let i = 0; i < nY; i += stride) if (!(sviG(p, ys[i]) >= 0)) return true;
+  return false;
+}
+
 /** How many dips `dipG` reports at most. */
 export const MAX_DIPS = 4;
 

@@ -63,6 +63,23 @@ export function calendarGrid(lo: number, hi: number, n = 2001, nFar = 160): Floa
   return k;
 }
 
+let wCache: { p: RawSvi; a: number; b: number; rho: number; m: number; sigma: number; grid: Float64Array; w: Float64Array } | null = null;
+
+/**
+ * The earlier slice's total variance on a check grid, cached for the last (slice, grid) pair: a fit under a floor
+ * checks many candidates against the same earlier slice (the values are exactly those sviW returns).
+ */
+export function earlierW(p: RawSvi, grid: Float64Array): Float64Array {
+  const c = wCache;
+  if (c && c.p === p && c.grid === grid && c.a === p.a && c.b === p.b && c.rho === p.rho && c.m === p.m && c.sigma === p.sigma) {
+    return c.w;
+  }
+  const w = new Float64Array(grid.length);
+  for (let j = 0; j < grid.length; j++) w[j] = sviW(p, grid[j]);
+  wCache = { p, a: p.a, b: p.b, rho: p.rho, m: p.m, sigma: p.sigma, grid, w };
+  return w;
+}
+
 /**
  * Calendar gap of `later` over `earlier` on the grid of [lo, hi] (see calendarGrid) and in the wings analytically.
  */
@@ -76,8 +93,11 @@ export function rawCalendarGap(earlier: RawSvi, later: RawSvi, lo: number, hi: n
     return Number.isNaN(r) ? -Infinity : r;
   };
   const vals = relBuf.length >= grid.length ? relBuf : (relBuf = new Float64Array(grid.length));
+  const wE = earlierW(earlier, grid);
   for (let j = 0; j < grid.length; j++) {
-    const r = rel(grid[j]);
+    const we = wE[j];
+    const r0 = (sviW(later, grid[j]) - we) / Math.max(Math.abs(we), 1e-300);
+    const r = Number.isNaN(r0) ? -Infinity : r0;
     vals[j] = r;
     if (r < minRel) {
       minRel = r;

@@ -26,8 +26,8 @@
  *    calendar check. Left between the points, a small shortfall is closed by the minimal uniform lift of a (verified
  *    again: raising w can break g ≥ 0 where k·w′ > 2w); the floor itself (equal variance) is the last resort.
  */
-import { butterflyReport, checkRange, dipG, MAX_DIPS, sinhGrid, uniformGrid, type ButterflyReport } from './butterfly.js';
-import { calendarGrid, rawCalendarGap } from './calendar.js';
+import { butterflyQuickReject, butterflyReport, checkRange, dipG, MAX_DIPS, sinhGrid, uniformGrid, type ButterflyReport } from './butterfly.js';
+import { calendarGrid, earlierW, rawCalendarGap } from './calendar.js';
 import { InnerSolver } from './inner.js';
 import { nelderMead } from './nelder-mead.js';
 import { solveInPlace } from './linalg.js';
@@ -423,7 +423,7 @@ function fitCore(q: SliceQuotes, opts: SviFitOptions): SviFitResult {
       for (let it = 0; it < 24; it++) {
         const mid = 0.5 * (loL + hiL);
         const cand = blend(p, target, mid);
-        if (butterflyReport(cand, kMin, kMax, 801, 401).free) {
+        if (!butterflyQuickReject(cand, kMin, kMax, 801, 401, 8) && butterflyReport(cand, kMin, kMax, 801, 401).free) {
           hiL = mid;
           hiP = cand;
         } else loL = mid;
@@ -512,7 +512,8 @@ function floorTarget(p: RawSvi, prev: RawSvi, lo: number, hi: number, check: (c:
     // The check's own grid: lifted by the largest shortfall there, every grid point passes.
     let short = 0;
     const grid = calendarGrid(lo, hi);
-    for (let j = 0; j < grid.length; j++) short = Math.max(short, sviW(prev, grid[j]) - sviW(p, grid[j]));
+    const wPrev = earlierW(prev, grid);
+    for (let j = 0; j < grid.length; j++) short = Math.max(short, wPrev[j] - sviW(p, grid[j]));
     let lifted: RawSvi = { ...p, a: p.a + short * (1 + 1e-9) };
     // The check also refines dips between its grid points: lift by what it finds, a few times at most.
     for (let it = 0; it < 4; it++) {

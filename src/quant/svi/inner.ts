@@ -48,6 +48,12 @@ export function innerFeasible(a: number, d: number, c: number, sigma: number, ma
   return true;
 }
 
+function bitCount(mask: number): number {
+  let bits = 0;
+  for (let x = mask; x !== 0; x &= x - 1) bits++;
+  return bits;
+}
+
 /** SUBSETS[L]: every subset of {0..L−1} of size 1..3, as bit masks, small subsets first. */
 const SUBSETS: number[][] = Array.from({ length: MAX_SET + 1 }, (_, L) => {
   const out: number[] = [];
@@ -119,6 +125,7 @@ export class InnerSolver {
    */
   setFloor(f: InnerFloor | null): void {
     this.floor = f;
+    this.lastActive.length = 0;
     const total = NROWS + (f ? f.k.length : 0);
     const co = new Float64Array(3 * total);
     co.set(this.co.subarray(0, 3 * NROWS));
@@ -271,6 +278,18 @@ export class InnerSolver {
           worst = j;
         }
       }
+      // Warm active set: the rows active at the previous optimum (the outer search moves (m, σ) a little at a time,
+      // and a cutting-plane round usually adds one row to them). A KKT point is THE optimum, so a hit is exact.
+      const warm = this.warmMask();
+      if (warm !== 0) {
+        const newest = 1 << (set.length - 1);
+        if ((warm & newest) === 0 && bitCount(warm) < 3) {
+          const r = this.tryMask(warm | newest);
+          if (r) return r;
+        }
+        const r = this.tryMask(warm);
+        if (r) return r;
+      }
       if (worst >= 0) {
         const r = this.tryMask(1 << worst);
         if (r) return r;
@@ -294,7 +313,10 @@ export class InnerSolver {
         }
       }
       const r = this.result(a, d, c);
-      if (dualOk) return r;
+      if (dualOk) {
+        this.rememberMask(mask);
+        return r;
+      }
       if (!best || r.sse < best.sse) best = r;
     }
     return best ?? this.result(Math.max(0, this.gv[0] / this.h[0]), 0, 0);
@@ -315,7 +337,28 @@ export class InnerSolver {
         idx++;
       }
     }
+    this.rememberMask(mask);
     return this.result(a, d, c);
+  }
+
+  /** Row ids (indices into co / bnd) active at the last optimum found with constraints active. */
+  private lastActive: number[] = [];
+
+  private rememberMask(mask: number): void {
+    const set = this.set;
+    this.lastActive.length = 0;
+    for (let j = 0; j < set.length; j++) if (mask & (1 << j)) this.lastActive.push(set[j]);
+  }
+
+  /** `lastActive` as a mask over the current `set` (rows no longer in it dropped). */
+  private warmMask(): number {
+    const set = this.set;
+    let mask = 0;
+    for (const r of this.lastActive) {
+      const j = set.indexOf(r);
+      if (j >= 0) mask |= 1 << j;
+    }
+    return mask;
   }
 
   private feasibleAll(a: number, d: number, c: number): boolean {
