@@ -27,20 +27,21 @@ const numbers = (s: string) => (s.match(/-?\d+(\.\d+)?/g) ?? []).join(' ');
 it('shows the live monitor in a terminal: numbers change, no error, Ctrl-C exits 0', async () => {
   const exitFile = join(tmp, 'exit');
   const env = `MANIFOLD_API_PORT=0 MANIFOLD_DATA_DIR=${tmp} MANIFOLD_DATABASE_URL= MANIFOLD_REDIS_URL= MANIFOLD_BUS=inproc MANIFOLD_LOG_LEVEL=warn`;
-  const cmd = `cd ${repoRoot} && env ${env} ${process.execPath} --import tsx src/cli/bin.ts run --source sim; echo $? > ${exitFile}; sleep 60`;
+  // A user's terminal: ink renders only the final frame when it detects CI (CI=true), so the variable is cleared
+  // for the program under test.
+  const cmd = `cd ${repoRoot} && env -u CI ${env} ${process.execPath} --import tsx src/cli/bin.ts run --source sim; echo $? > ${exitFile}; sleep 60`;
   tmux('new-session', '-d', '-s', 'm', '-x', '160', '-y', '50', cmd);
 
-  // Alone this takes ~12 s; inside the full suite the other worker runs process-heavy tests (PostgreSQL outage,
-  // feed soak, pipeline) on the same 2 cores, so the budget is generous. The 30 s figure of the acceptance is the
-  // README command on an otherwise idle machine, checked by hand (docs/BENCHMARKS.md, live pipeline).
+  // Alone this takes ~12 s; the budget allows for the other worker running process-heavy tests on the same 2 cores.
+  // The 30 s figure of the acceptance is the README command on an idle machine, measured in docs/BENCHMARKS.md.
   const t0 = Date.now();
   let first = '';
-  while (Date.now() - t0 < 150_000) {
+  while (Date.now() - t0 < 90_000) {
     first = screen();
     if (/Feed LIVE/.test(first) && /SVI \d+\/\d+ slices fitted/.test(first) && /GEX [+-]\$/.test(first)) break;
     await sleep(500);
   }
-  expect(first, 'the monitor within 150 s under the full suite (about 12 s alone)').toMatch(/Feed LIVE/);
+  expect(first, 'the monitor within 90 s under the full suite (about 12 s alone)').toMatch(/Feed LIVE/);
   expect(first).toMatch(/GEX [+-]\$[\d.]+(bn|m|k)? per 1% move/);
   expect(first).toMatch(/Regime \w+ as of \d{4}-\d{2}-\d{2}|Regime computing/);
   await sleep(3000);
@@ -54,4 +55,4 @@ it('shows the live monitor in a terminal: numbers change, no error, Ctrl-C exits
   const t1 = Date.now();
   while (!existsSync(exitFile) && Date.now() - t1 < 20_000) await sleep(200);
   expect(readFileSync(exitFile, 'utf8').trim()).toBe('0');
-}, 200_000);
+}, 150_000);
