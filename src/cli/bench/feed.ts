@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { UserError } from '../errors.js';
 import { parseNumberOption, printJson } from '../output.js';
 
 export function register(bench: Command): void {
@@ -13,16 +12,10 @@ export function register(bench: Command): void {
     .option('--skip-ws', 'only the in-process decode+apply part')
     .option('--chain <file>', 'chain the market is built from (default: the shipped SPX 2023-04-14 chain)')
     .action(async (o: { messages: string; wsMessages: string; eventsPerFrame: string; wsRate: string; skipWs?: boolean; chain?: string }) => {
-      let n: number, wsN: number, epf: number;
-      let wsRate: number | 'max' = 'max';
-      try {
-        n = parseNumberOption('--messages', o.messages, 1000, 1e9);
-        wsN = parseNumberOption('--ws-messages', o.wsMessages, 1000, 1e9);
-        epf = parseNumberOption('--events-per-frame', o.eventsPerFrame, 1, 10000);
-        if (o.wsRate !== 'max') wsRate = parseNumberOption('--ws-rate', o.wsRate, 1000, 1e8);
-      } catch (e) {
-        throw new UserError((e as Error).message);
-      }
+      const n = parseNumberOption('--messages', o.messages, 1000, 1e9);
+      const wsN = parseNumberOption('--ws-messages', o.wsMessages, 1000, 1e9);
+      const epf = parseNumberOption('--events-per-frame', o.eventsPerFrame, 1, 10000);
+      const wsRate: number | 'max' = o.wsRate === 'max' ? 'max' : parseNumberOption('--ws-rate', o.wsRate, 1000, 1e8);
       const { fileURLToPath } = await import('node:url');
       const { join } = await import('node:path');
       const { loadChainFile } = await import('../../feed/chain-file.js');
@@ -71,14 +64,9 @@ export function register(bench: Command): void {
     .option('--disconnect-every <s>', 'disconnect period', '10')
     .option('--rate <n>', 'simulator events per second', '20000')
     .action(async (o: { duration: string; disconnectEvery: string; rate: string }) => {
-      let durationS: number, disconnectEveryS: number, rate: number;
-      try {
-        durationS = parseNumberOption('--duration', o.duration, 1, 86_400);
-        disconnectEveryS = parseNumberOption('--disconnect-every', o.disconnectEvery, 0.1, 86_400);
-        rate = parseNumberOption('--rate', o.rate, 1, 1e7);
-      } catch (e) {
-        throw new UserError((e as Error).message);
-      }
+      const durationS = parseNumberOption('--duration', o.duration, 1, 86_400);
+      const disconnectEveryS = parseNumberOption('--disconnect-every', o.disconnectEvery, 0.1, 86_400);
+      const rate = parseNumberOption('--rate', o.rate, 1, 1e7);
       const { soak } = await import('../../feed/bench.js');
       const res = await soak({ durationS, disconnectEveryS, rate });
       printJson(res, true);

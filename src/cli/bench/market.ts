@@ -25,12 +25,7 @@ export function register(bench: Command): void {
     .argument('[chain-file]', 'Cboe quotedata CSV (default: the shipped SPX 2023-04-14 chain)')
     .option('--runs <n>', 'timed runs (median reported)', '21')
     .action(async (fileArg: string | undefined, opts: { runs: string }) => {
-      let runs: number;
-      try {
-        runs = parseNumberOption('--runs', opts.runs, 1, 10_000);
-      } catch (e) {
-        throw new UserError((e as Error).message);
-      }
+      const runs = parseNumberOption('--runs', opts.runs, 1, 10_000);
       const { readFile } = await import('node:fs/promises');
       const { parseCboeChain } = await import('../../market/cboe.js');
       const { tryParseOptionSymbol, parseOptionSymbol, formatMassive, formatOcc } = await import('../../market/symbols.js');

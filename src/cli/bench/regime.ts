@@ -23,14 +23,9 @@ export function register(bench: Command): void {
     .option('--reference', 'also run the numpy reference EM on the same observations (python3 from Debian)')
     .option('--python <path>', 'python interpreter for --reference', '/usr/bin/python3')
     .action(async (o: { runs: string; states: string; restarts: string; reference?: boolean; python: string }) => {
-      let runs: number, states: number, restarts: number;
-      try {
-        runs = parseNumberOption('--runs', o.runs, 1, 10_000);
-        states = parseNumberOption('--states', o.states, 1, 10);
-        restarts = parseNumberOption('--restarts', o.restarts, 1, 1000);
-      } catch (e) {
-        throw new UserError((e as Error).message);
-      }
+      const runs = parseNumberOption('--runs', o.runs, 1, 10_000);
+      const states = parseNumberOption('--states', o.states, 1, 10);
+      const restarts = parseNumberOption('--restarts', o.restarts, 1, 1000);
       const { loadConfig } = await import('../../config/index.js');
       const { loadHistory } = await import('../../regime/history.js');
       const { computeRegimeFeatures, fitScaler, applyScaler } = await import('../../analytics/regime-features.js');

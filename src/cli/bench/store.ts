@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { UserError } from '../errors.js';
 import { parseNumberOption, printJson } from '../output.js';
 
 /** `manifold bench store` → {pg_rows_per_sec, pglite_rows_per_sec, ...}. */
@@ -11,14 +10,8 @@ export function register(bench: Command): void {
     .option('--batch <n>', 'rows per INSERT', '5000')
     .option('--pg <url>', 'PostgreSQL server to create the scratch database on (default: MANIFOLD_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres)')
     .action(async (opts: { rows: string; batch: string; pg?: string }) => {
-      let rows: number;
-      let batchRows: number;
-      try {
-        rows = parseNumberOption('--rows', opts.rows, 1, 1e8);
-        batchRows = parseNumberOption('--batch', opts.batch, 1, 100_000);
-      } catch (e) {
-        throw new UserError((e as Error).message);
-      }
+      const rows = parseNumberOption('--rows', opts.rows, 1, 1e8);
+      const batchRows = parseNumberOption('--batch', opts.batch, 1, 100_000);
       const pgAdminUrl = opts.pg ?? process.env.MANIFOLD_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
       const { runStoreBench } = await import('../../store/bench.js');
       printJson(await runStoreBench({ rows, batchRows, pgAdminUrl }), true);

@@ -11,13 +11,7 @@ export interface LiveFeedOpts {
   maxContracts?: string;
 }
 
-const num = (name: string, raw: string, min = 0, max = Infinity) => {
-  try {
-    return parseNumberOption(name, raw, min, max);
-  } catch (e) {
-    throw new UserError((e as Error).message);
-  }
-};
+const num = (name: string, raw: string, min = 0, max = Infinity) => parseNumberOption(name, raw, min, max);
 
 /** Shared by `feed` and `record`: run a live session, print stats every interval, stop on signal or duration. */
 export async function runLiveFeed(o: LiveFeedOpts, record?: string): Promise<void> {

@@ -28,13 +28,7 @@ interface SimulateOpts {
   outOfOrder?: string;
 }
 
-const num = (name: string, raw: string, min = 0, max = Infinity) => {
-  try {
-    return parseNumberOption(name, raw, min, max);
-  } catch (e) {
-    throw new UserError((e as Error).message);
-  }
-};
+const num = (name: string, raw: string, min = 0, max = Infinity) => parseNumberOption(name, raw, min, max);
 
 export function register(program: Command): void {
   program

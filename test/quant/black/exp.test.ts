@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fastExp } from '../../../src/quant/special/exp.js';
+import { mulberry32 } from '../../support/random.js';
 
 const f64 = new Float64Array(1);
 const i64 = new BigInt64Array(f64.buffer);
@@ -15,16 +16,6 @@ function ulps(a: number, b: number): number {
   return Number(d < 0n ? -d : d);
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('fastExp', () => {
   it('is within 1 ulp of the correctly rounded e^x (60-digit fixtures), and mostly exact', () => {

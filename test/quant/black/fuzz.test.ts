@@ -5,20 +5,11 @@ import { allocBsmInput, allocGreekColumns, ivAndGreeksBatch } from '../../../src
 import { bsmPrice } from '../../../src/quant/black/price.js';
 import { IvStatus } from '../../../src/quant/black/status.js';
 import { GREEK_NAMES } from '../../../src/quant/black/greeks.js';
+import { mulberry32 } from '../../support/random.js';
 
 const N = 1_000_000;
 const EPS = 2.220446049250313e-16;
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const NASTY = [0, -0, -1, NaN, Infinity, -Infinity, 5e-324, 2.2250738585072014e-308, 1e-300, 1e300, Number.MAX_VALUE, 1e-12];
 

@@ -1,17 +1,8 @@
 // The solver's cheap intermediate evaluation of b(x, s) (its final iterate always uses the accurate one).
 import { describe, expect, it } from 'vitest';
 import { normalisedBlackOtm, normalisedBlackOtmGuessWithVega, blackOfLast, vegaOfLastBlack, normalisedVega } from '../../../src/quant/black/normalised.js';
+import { mulberry32 } from '../../support/random.js';
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('normalisedBlackOtmGuessWithVega', () => {
   it('agrees with the accurate b to ~2e−11 (erfcx difference where the accurate code uses the small-t series)', () => {
