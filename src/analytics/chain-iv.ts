@@ -243,8 +243,11 @@ export function computeChainIv(chain: OptionChain, opts: ChainIvOptions = {}): C
     vanna: f64(),
   };
   const { strike, right, bid, ask, expiryIndex } = chain;
-  const scratch = allocGreekColumns(1);
-  const one = allocBsmInput(1);
+  // Greeks in one batch after the IVs (one kernel call for the chain rather than one per row: the per-call cost of
+  // the kernel's column copies dominated when called row by row).
+  const batch = allocBsmInput(n);
+  const batchRow = new Int32Array(n);
+  let m = 0;
   for (let i = 0; i < n; i++) {
     const e = expiries[expiryIndex[i]];
     if (!e) {
@@ -286,24 +289,35 @@ export function computeChainIv(chain: OptionChain, opts: ChainIvOptions = {}): C
     // Black-76 forward Greeks (S = F, q = r).
     const S = spot0 > 0 && spot0 < Infinity ? spot0 : F;
     const r = e.rate;
-    const q = r + Math.log(S / F) / e.t;
-    one.right[0] = isCall ? 0 : 1;
-    one.spot[0] = S;
-    one.strike[0] = K;
-    one.t[0] = e.t;
-    one.rate[0] = r;
-    one.dividendYield[0] = q;
-    one.sigma[0] = sigma;
-    greeksBatch(one, scratch);
-    if (scratch.status[0] === IvStatus.OK) {
-      res.delta[i] = scratch.delta[0];
-      res.gamma[i] = scratch.gamma[0];
-      res.vega[i] = scratch.vega[0];
-      res.theta[i] = scratch.theta[0];
-      res.vanna[i] = scratch.vanna[0];
-    } else {
-      res.status[i] = IvStatus.BAD_INPUT;
-      res.midIv[i] = NaN;
+    batch.right[m] = isCall ? 0 : 1;
+    batch.spot[m] = S;
+    batch.strike[m] = K;
+    batch.t[m] = e.t;
+    batch.rate[m] = r;
+    batch.dividendYield[m] = r + Math.log(S / F) / e.t;
+    batch.sigma[m] = sigma;
+    batchRow[m++] = i;
+  }
+  if (m > 0) {
+    const cut = (a: Float64Array) => a.subarray(0, m);
+    const input = {
+      right: batch.right.subarray(0, m), spot: cut(batch.spot), strike: cut(batch.strike), t: cut(batch.t), rate: cut(batch.rate),
+      dividendYield: cut(batch.dividendYield), sigma: cut(batch.sigma),
+    };
+    const g = allocGreekColumns(m);
+    greeksBatch(input, g);
+    for (let j = 0; j < m; j++) {
+      const i = batchRow[j];
+      if (g.status[j] === IvStatus.OK) {
+        res.delta[i] = g.delta[j];
+        res.gamma[i] = g.gamma[j];
+        res.vega[i] = g.vega[j];
+        res.theta[i] = g.theta[j];
+        res.vanna[i] = g.vanna[j];
+      } else {
+        res.status[i] = IvStatus.BAD_INPUT;
+        res.midIv[i] = NaN;
+      }
     }
   }
   return res;

@@ -9,9 +9,11 @@ import type { AlignedHistory } from '../analytics/regime-features.js';
 import { IV_STATUS_NAMES, ivStatusName } from '../quant/black/status.js';
 import type { ChainIv } from '../analytics/chain-iv-types.js';
 import { fn, importModule, ModuleUnavailable } from './modules.js';
+import { IntradayRegimeModel } from '../regime/intraday.js';
 import type {
   ChainSummary,
   GexJson,
+  IvColumns,
   IvExpiry,
   IvRow,
   IvTable,
@@ -102,35 +104,42 @@ export async function computeIvSection(chain: OptionChain): Promise<{ chainIv: C
     };
   });
   const allRows = Int32Array.from({ length: chain.size }, (_, i) => i);
+  const columns: IvColumns = {
+    symbol: chain.symbol, expiryIndex: chain.expiryIndex, right: chain.right, strike: chain.strike, bid: chain.bid, ask: chain.ask,
+    bidIv: civ.bidIv, midIv: civ.midIv, askIv: civ.askIv, status: civ.status, delta: civ.delta, gamma: civ.gamma, vega: civ.vega,
+  };
   const table: IvTable = {
     expiries,
     rows: chain.size,
     status_codes,
+    columns: () => columns,
     rowsOf: (ei?: number) => (ei === undefined ? allRows : (chain.expiries[ei]?.rows ?? new Int32Array(0))),
-    row(i: number): IvRow {
-      const ei = chain.expiryIndex[i];
-      const f = expiries[ei]?.forward ?? NaN;
-      const k = Math.log(chain.strike[i] / f);
-      return {
-        symbol: chain.symbol[i],
-        expiry_index: ei,
-        expiry: chain.expiries[ei]?.date ?? '',
-        right: chain.right[i] === CALL ? 'C' : 'P',
-        strike: chain.strike[i],
-        k: Number.isFinite(k) ? k : null,
-        bid: chain.bid[i],
-        ask: chain.ask[i],
-        bid_iv: civ.bidIv[i],
-        mid_iv: civ.midIv[i],
-        ask_iv: civ.askIv[i],
-        status: civ.status[i],
-        delta: civ.delta[i],
-        gamma: civ.gamma[i],
-        vega: civ.vega[i],
-      };
-    },
+    row: (i: number) => ivRow(columns, expiries, i),
   };
   return { chainIv: civ, table };
+}
+
+/** Row i of an IV table from its columns (the analytics' own table and the api role's copy off the bus). */
+export function ivRow(c: IvColumns, expiries: readonly IvExpiry[], i: number): IvRow {
+  const ei = c.expiryIndex[i];
+  const k = Math.log(c.strike[i] / (expiries[ei]?.forward ?? NaN));
+  return {
+    symbol: c.symbol[i],
+    expiry_index: ei,
+    expiry: expiries[ei]?.expiry ?? '',
+    right: c.right[i] === CALL ? 'C' : 'P',
+    strike: c.strike[i],
+    k: Number.isFinite(k) ? k : null,
+    bid: c.bid[i],
+    ask: c.ask[i],
+    bid_iv: c.bidIv[i],
+    mid_iv: c.midIv[i],
+    ask_iv: c.askIv[i],
+    status: c.status[i],
+    delta: c.delta[i],
+    gamma: c.gamma[i],
+    vega: c.vega[i],
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -199,25 +208,41 @@ export interface RegimeOptions {
   dataDir?: string;
   /** First date of the walk-forward history (default: 5 years before the last date). */
   historyYears?: number;
+  /**
+   * Use only closes strictly before this date (YYYY-MM-DD): the live pipeline passes its session date, so that a
+   * simulated or replayed past session is classified from the history it would have had, never from its future.
+   */
+  before?: string;
 }
 
 export async function computeRegimeSection(opts: RegimeOptions = {}): Promise<RegimeState> {
+  return (await computeRegimeWithModel(opts)).state;
+}
+
+/** The regime section and the fitted model, kept for provisional intraday updates (live pipeline). */
+export async function computeRegimeWithModel(opts: RegimeOptions = {}): Promise<{ state: RegimeState; intraday: IntradayRegimeModel }> {
   const hist = await importModule('regime/history');
   const model = await importModule('regime/model');
   const loadHistory = fn<typeof import('../regime/history.js').loadHistory>(hist, 'regime/history', 'loadHistory');
-  const regimeNow = fn<typeof import('../regime/model.js').regimeNow>(model, 'regime/model', 'regimeNow');
+  const regimeNowFit = fn<typeof import('../regime/model.js').regimeNowFit>(model, 'regime/model', 'regimeNowFit');
   const walkForward = fn<typeof import('../regime/model.js').walkForward>(model, 'regime/model', 'walkForward');
   const cfg = (model.DEFAULT_REGIME_MODEL ?? null) as import('../regime/model.js').RegimeModelConfig | null;
   if (!cfg) throw new ModuleUnavailable('src/regime/model.ts does not export DEFAULT_REGIME_MODEL');
-  const { history } = await loadHistory({ dataDir: opts.dataDir });
-  const now = regimeNow(history, cfg);
+  let { history } = await loadHistory({ dataDir: opts.dataDir });
+  if (opts.before !== undefined) {
+    let end = history.dates.length;
+    while (end > 0 && history.dates[end - 1] >= opts.before) end--;
+    history = sliceHistoryTo(history, end);
+  }
+  const fit = regimeNowFit(history, cfg);
+  const now = fit.now;
   // The walk-forward history refits monthly; restrict it to the last few years so that startup stays short.
   const years = opts.historyYears ?? 3;
   const startIdx = Math.max(0, history.dates.length - Math.round(years * 252) - cfg.minTrainDays);
   const recent = sliceHistory(history, startIdx);
   const wf = walkForward(recent, cfg);
   const labels = now.probabilities ? Object.keys(now.probabilities) : wf.names;
-  return {
+  const state: RegimeState = {
     now: {
       as_of: now.date,
       state: now.state_index,
@@ -229,6 +254,13 @@ export async function computeRegimeSection(opts: RegimeOptions = {}): Promise<Re
     },
     history: wf.rows.map((r) => ({ date: r.date, state: r.state, probabilities: Array.from(r.probs) })),
   };
+  return { state, intraday: new IntradayRegimeModel(fit, history, cfg.features) };
+}
+
+/** The aligned history before row `end`. */
+function sliceHistoryTo(h: AlignedHistory, end: number): AlignedHistory {
+  if (end >= h.dates.length) return h;
+  return { dates: h.dates.slice(0, end), spy: h.spy.slice(0, end), vix: h.vix.slice(0, end) };
 }
 
 /** The aligned history from row `from` on. */

@@ -4,7 +4,7 @@
  * reloaded (POST /api/v1/admin/reload), which is what `manifold serve` runs until the live pipeline (issue 10)
  * provides a streaming implementation of the same interface.
  */
-import { EventEmitter } from 'node:events';
+import { SectionStore } from './sections.js';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,21 +24,13 @@ import {
 } from './analytics-adapters.js';
 import {
   ReloadError,
-  emptySection,
   type AnalyticsState,
-  type ChainSummary,
-  type GexJson,
   type HealthState,
-  type IvTable,
-  type RegimeState,
   type ReloadRequest,
   type ReloadResult,
   type Section,
   type SectionStatus,
   type StageHealth,
-  type StateListener,
-  type SurfaceState,
-  type Topic,
 } from './state.js';
 
 const log = createLogger('api.chain-provider');
@@ -79,32 +71,26 @@ function describe(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-export class ChainFileProvider implements AnalyticsState {
-  private readonly events = new EventEmitter();
+export class ChainFileProvider extends SectionStore implements AnalyticsState {
   private chainPath: string;
   private gexModel: string;
   private readonly dataDir: string | undefined;
   private chainObj: OptionChain | null = null;
   private badRows = 0;
   private loadedAt: number | null = null;
-  private sChain: Section<ChainSummary> = emptySection();
-  private sIv: Section<IvTable> = emptySection();
-  private sSurface: Section<SurfaceState> = emptySection();
-  private sGex: Section<GexJson> = emptySection();
-  private sRegime: Section<RegimeState> = emptySection();
   private stages: Record<Stage, StageRecord>;
   private healthUpdatedAt = Date.now();
   /** Serialises reloads: a second request waits for the first instead of interleaving two half-computed states. */
   private running: Promise<unknown> = Promise.resolve();
 
   private constructor(opts: ChainFileProviderOptions) {
+    super();
     this.chainPath = resolve(opts.chainPath ?? join(packageRoot(), DEFAULT_CHAIN));
     this.gexModel = opts.gexModel ?? 'naive';
     this.dataDir = opts.dataDir;
     this.stages = Object.fromEntries(
       STAGES.map((s) => [s, { status: 'pending', lastMs: null, updatedAt: null, errors: 0 } satisfies StageRecord]),
     ) as Record<Stage, StageRecord>;
-    this.events.setMaxListeners(0);
   }
 
   /**
@@ -118,22 +104,6 @@ export class ChainFileProvider implements AnalyticsState {
     await p.computeAll(true);
     if (p.sChain.status === 'error') throw new ReloadError(`cannot load chain ${p.chainPath}: ${p.sChain.reason}`);
     return p;
-  }
-
-  chain(): Section<ChainSummary> {
-    return this.sChain;
-  }
-  iv(): Section<IvTable> {
-    return this.sIv;
-  }
-  surface(): Section<SurfaceState> {
-    return this.sSurface;
-  }
-  gex(): Section<GexJson> {
-    return this.sGex;
-  }
-  regime(): Section<RegimeState> {
-    return this.sRegime;
   }
 
   health(): Section<HealthState> {
@@ -168,11 +138,6 @@ export class ChainFileProvider implements AnalyticsState {
         pipeline,
       },
     };
-  }
-
-  subscribe(listener: StateListener): () => void {
-    this.events.on('update', listener);
-    return () => this.events.off('update', listener);
   }
 
   chainFiles(): string[] {
@@ -236,11 +201,7 @@ export class ChainFileProvider implements AnalyticsState {
   }
 
   async close(): Promise<void> {
-    this.events.removeAllListeners();
-  }
-
-  private emit(topic: Topic): void {
-    this.events.emit('update', topic);
+    this.dropListeners();
   }
 
   /** Run one stage, recording its timing and outcome; returns the value or null (with the section set by `onError`). */

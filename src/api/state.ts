@@ -93,6 +93,28 @@ export interface IvTable {
   rowsOf(expiryIndex?: number): ArrayLike<number>;
   /** Descriptions of the numeric status codes in `IvRow.status`. */
   status_codes: Record<string, string>;
+  /**
+   * Optional: the table's columns as the provider holds them (row order), so that a publisher can ship the whole
+   * table without materialising `row(i)` objects (the live pipeline publishes it on the bus for `--role api`).
+   */
+  columns?(): IvColumns;
+}
+
+/** The per-row columns behind an `IvTable` (`right`: 0 = call, 1 = put, as in `OptionChain.right`). */
+export interface IvColumns {
+  symbol: readonly string[];
+  expiryIndex: ArrayLike<number>;
+  right: ArrayLike<number>;
+  strike: ArrayLike<number>;
+  bid: ArrayLike<number>;
+  ask: ArrayLike<number>;
+  bidIv: ArrayLike<number>;
+  midIv: ArrayLike<number>;
+  askIv: ArrayLike<number>;
+  status: ArrayLike<number>;
+  delta: ArrayLike<number>;
+  gamma: ArrayLike<number>;
+  vega: ArrayLike<number>;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -194,6 +216,13 @@ export interface RegimeNow {
   /** Feature values of the last day and the model's training summary, as the regime module gives them. */
   features?: Record<string, number>;
   model?: Record<string, unknown>;
+  /**
+   * Live pipeline: the provisional state of the session in progress, one filter step past `as_of` from the live
+   * VIX (a VIX feed, or computed from the live SPX chain) with unknown features marginalised out.
+   */
+  intraday?: import('../regime/intraday.js').IntradayRegime | null;
+  /** Why there is no intraday state (e.g. the live underlying is not SPX and no VIX is on the feed). */
+  intraday_reason?: string;
 }
 
 export interface RegimeHistoryPoint {

@@ -84,6 +84,21 @@ export const ConfigSchema = z.object({
       corsOrigins: z.array(z.string()).default([]),
     })
     .default({ host: '127.0.0.1', port: 8787, corsOrigins: [] }),
+  /** Live pipeline cadences (src/pipeline/live.ts, docs/ARCHITECTURE.md "Live pipeline"). */
+  pipeline: z
+    .object({
+      /**
+       * Pause between two analytics cycles, ms. Each cycle takes the rows changed since the previous one (conflated)
+       * and recomputes chain IV and GEX; tick → state latency is about pause + cycle time.
+       */
+      cycleMs: z.number().int().min(0).max(60_000).default(25),
+      /**
+       * Surface refit cadence, ms: 0 refits whenever quotes changed and no refit is running (live refits are local
+       * polishes of the previous fit, a few ms); a positive value refits at most that often.
+       */
+      surfaceEveryMs: z.number().int().min(0).max(3_600_000).default(0),
+    })
+    .prefault({}),
   /** Regime model (src/regime, docs/ARCHITECTURE.md "Regime"). */
   regime: z
     .object({
@@ -125,7 +140,12 @@ export const ENV_VARS: Record<string, string> = {
   MANIFOLD_API_HOST: 'api.host',
   MANIFOLD_API_PORT: 'api.port',
   MANIFOLD_API_TOKEN: 'api.token',
+  MANIFOLD_CYCLE_MS: 'pipeline.cycleMs',
+  MANIFOLD_SURFACE_EVERY_MS: 'pipeline.surfaceEveryMs',
 };
+
+/** Config paths whose environment variable is a number. */
+const NUMERIC_PATHS = new Set(['api.port', 'pipeline.cycleMs', 'pipeline.surfaceEveryMs']);
 
 function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
   const parts = path.split('.');
@@ -165,7 +185,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   for (const [name, path] of Object.entries(ENV_VARS)) {
     const v = env[name];
     if (v === undefined || v === '') continue;
-    setPath(raw, path, path === 'api.port' ? Number(v) : v);
+    setPath(raw, path, NUMERIC_PATHS.has(path) ? Number(v) : v);
   }
   const parsed = ConfigSchema.safeParse(raw);
   if (!parsed.success) {

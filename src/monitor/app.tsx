@@ -83,6 +83,12 @@ function RegimePanel({ m }: { m: MonitorModel }) {
       <Text bold>Regime </Text>
       <Text bold>{r.label}</Text> as of {r.asOf} ·{' '}
       {r.probs.map((p) => `${p.label} ${(100 * p.p).toFixed(0)}%`).join('  ')}
+      {r.intraday ? (
+        <Text>
+          {' '}· intraday <Text bold>{r.intraday.label}</Text> (VIX {r.intraday.vix.toFixed(2)} {r.intraday.source === 'chain' ? 'from the SPX chain' : 'feed'}){' '}
+          {r.intraday.probs.map((p) => `${p.label} ${(100 * p.p).toFixed(0)}%`).join('  ')}
+        </Text>
+      ) : null}
     </Text>
   );
 }

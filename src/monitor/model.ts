@@ -46,7 +46,14 @@ export interface MonitorModel {
     outages: number;
     lastMessageAgeMs: number | null;
   } | null;
-  regime: { label: string; asOf: string; probs: Array<{ label: string; p: number }> } | null;
+  regime: {
+    label: string;
+    asOf: string;
+    probs: Array<{ label: string; p: number }>;
+    /** Provisional intraday state from the live VIX (null: none, see `intradayReason`). */
+    intraday: { label: string; vix: number; source: string; probs: Array<{ label: string; p: number }> } | null;
+    intradayReason?: string;
+  } | null;
   regimeReason?: string;
   stages: StageHealth[];
 }
@@ -121,7 +128,14 @@ export function monitorModel(state: AnalyticsState, now = Date.now()): MonitorMo
   }
   if (r.data) {
     const n = r.data.now;
-    m.regime = { label: n.label, asOf: n.as_of, probs: n.labels.map((l, i) => ({ label: l, p: n.probabilities[i] })) };
+    const i = n.intraday;
+    m.regime = {
+      label: n.label,
+      asOf: n.as_of,
+      probs: n.labels.map((l, j) => ({ label: l, p: n.probabilities[j] })),
+      intraday: i ? { label: i.label, vix: i.vix, source: i.vix_source, probs: i.labels.map((l, j) => ({ label: l, p: i.probabilities[j] })) } : null,
+      intradayReason: n.intraday_reason,
+    };
   }
   if (r.status !== 'ok') m.regimeReason = `${r.status}${r.reason ? `: ${r.reason}` : ''}`;
   return m;
@@ -161,6 +175,7 @@ export function summaryLine(m: MonitorModel, now = new Date()): string {
   } else parts.push(`SVI ${m.sviReason ?? 'pending'}`);
   if (m.feed) parts.push(`feed ${m.feed.status} ${Math.round(m.feed.msgRate)} msg/s gaps ${m.feed.gaps} reconnects ${m.feed.reconnects}`);
   if (m.regime) parts.push(`regime ${m.regime.label} ${m.regime.probs.map((p) => `${p.label} ${(100 * p.p).toFixed(0)}%`).join(' ')}`);
+  if (m.regime?.intraday) parts.push(`intraday ${m.regime.intraday.label} (VIX ${m.regime.intraday.vix.toFixed(2)})`);
   else parts.push(`regime ${m.regimeReason ?? 'pending'}`);
   const errs = m.stages.reduce((a, s) => a + s.errors, 0);
   if (errs) parts.push(`stage errors ${errs}`);

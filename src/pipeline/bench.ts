@@ -12,8 +12,11 @@ import { loadConfig } from '../config/index.js';
 import { spawnSimulator } from '../feed/sim/spawn.js';
 import { LivePipeline } from './live.js';
 import { openSource } from './live-source.js';
-import { planTopology, startTopology } from './topology.js';
-import { productRoles } from './roles.js';
+import { planTopology, startTopology, type RunningTopology } from './topology.js';
+import { pipelineRoles, productRoles } from './roles.js';
+import { AnalyticsComponent } from './analytics-role.js';
+import { FeedComponent } from './feed-role.js';
+import type { FeedSource } from './live-source.js';
 
 export interface PipelineBenchOptions {
   rate: number;
@@ -27,6 +30,12 @@ export interface PipelineBenchOptions {
   inlineSurface: boolean;
   /** Pause between analytics cycles, ms. */
   cycleMs: number;
+  /**
+   * 'bus' (default): the product's components, as `manifold run` composes them: the feed role publishes the live
+   * chain on the in-process bus and the analytics role runs the pipeline on the chain it rebuilds from the bus.
+   * 'direct': the pipeline reads the feed's live chain itself (no feed → bus step).
+   */
+  path?: 'bus' | 'direct';
 }
 
 const q = (xs: number[], p: number) => {
@@ -39,14 +48,29 @@ export async function runPipelineBench(o: PipelineBenchOptions): Promise<Record<
   const tmp = mkdtempSync(join(tmpdir(), 'manifold-bench-pipeline-'));
   const cfg = loadConfig({ ...process.env, MANIFOLD_DATA_DIR: tmp, MANIFOLD_DATABASE_URL: '', MANIFOLD_REDIS_URL: '', MANIFOLD_BUS: 'inproc' });
   const sim = await spawnSimulator(['--rate', String(o.rate), '--events-per-frame', '100']);
-  const topo = o.store ? await startTopology(planTopology(cfg), cfg, productRoles) : undefined;
-  const source = await openSource({ kind: 'sim', url: sim.info.ws_url }, cfg);
-  const p = new LivePipeline({ source, bus: topo?.bus, dataDir: tmp, cycleMs: o.cycleMs, surfaceEveryMs: o.surfaceEveryMs, surfaceThread: !o.inlineSurface, regime: o.store });
+  const path = o.path ?? 'bus';
+  const pipelineOpts = { dataDir: tmp, cycleMs: o.cycleMs, surfaceEveryMs: o.surfaceEveryMs, surfaceThread: !o.inlineSurface, regime: o.store };
+  let topo: RunningTopology | undefined;
+  let source: FeedSource;
+  let p: LivePipeline;
+  if (path === 'bus') {
+    const roles = pipelineRoles({ feed: { spec: { kind: 'sim', url: sim.info.ws_url } }, analytics: { pipeline: pipelineOpts }, serve: false });
+    if (!o.store) roles.store = [];
+    topo = await startTopology(planTopology(cfg), cfg, roles);
+    const feed = topo.components.find((c) => c.component instanceof FeedComponent)!.component as FeedComponent;
+    const analytics = topo.components.find((c) => c.component instanceof AnalyticsComponent)!.component as AnalyticsComponent;
+    source = feed.source!;
+    p = analytics.pipeline!;
+  } else {
+    topo = o.store ? await startTopology(planTopology(cfg), cfg, productRoles) : undefined;
+    source = await openSource({ kind: 'sim', url: sim.info.ws_url }, cfg);
+    p = new LivePipeline({ source, bus: topo?.bus, ...pipelineOpts });
+  }
   const stageMs: Record<string, number[]> = { iv: [], surface: [], gex: [] };
   const rss: number[] = [];
   let errors: number;
   try {
-    p.start();
+    if (path === 'direct') p.start();
     const t0 = Date.now();
     let warm = false;
     let lastRuns = { iv: 0, surface: 0, gex: 0 } as Record<string, number>;
@@ -76,13 +100,21 @@ export async function runPipelineBench(o: PipelineBenchOptions): Promise<Record<
     const secs = (Date.now() - tMsgs0) / 1000;
     errors = Object.values(p.stages).reduce((a, s) => a + s.errors, 0);
     const lat = p.latency();
+    const stopTopo = async () => {
+      const t = topo;
+      topo = undefined;
+      await t?.stop();
+    };
     await p.stop();
-    await source.stop();
+    if (path === 'direct') await source.stop();
+    // The feed role's client goes before the simulator (no reconnect attempts in the log); with the store, the
+    // topology's stop also flushes the writer before the rows are counted.
+    if (path === 'bus' || !o.store) await stopTopo();
     const simStats = await sim.stop();
     const published = { ...p.historyRows };
     let stored: Record<string, number> | undefined;
-    if (topo) {
-      await topo.stop();
+    if (o.store) {
+      await stopTopo();
       const { openHistoryDb } = await import('../store/index.js');
       const { tableCounts } = await import('../store/queries.js');
       const db = await openHistoryDb(cfg);
@@ -93,6 +125,7 @@ export async function runPipelineBench(o: PipelineBenchOptions): Promise<Record<
       }
     }
     return {
+      path,
       rate: o.rate,
       surface_every_ms: o.surfaceEveryMs,
       surface_thread: !o.inlineSurface,
@@ -125,6 +158,7 @@ export async function runPipelineBench(o: PipelineBenchOptions): Promise<Record<
   } finally {
     await p.stop().catch(() => undefined);
     await source.stop().catch(() => undefined);
+    await topo?.stop().catch(() => undefined);
     await sim.stop().catch(() => undefined);
     rmSync(tmp, { recursive: true, force: true });
   }

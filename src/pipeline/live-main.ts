@@ -1,20 +1,17 @@
 /**
- * The all-in-one live job behind `manifold run --source ...`: feed source → live pipeline on the topology's bus
- * (the store role persists what it publishes) → gateway over the live state → console monitor. Returns a stop
- * function that tears everything down in reverse order (the topology's stop flushes the store).
+ * The front end of the all-in-one live job (`manifold run --source ...`): the topology already runs every role in
+ * this process (feed → bus → analytics → store, gateway over the analytics' state; see roles.ts); this waits for the
+ * first GEX and surface, prints the snapshot report and the dashboard address, and starts the console monitor.
+ * `stop()` stops the monitor; the topology's stop stops the components and flushes the store.
  */
-import type { ManifoldConfig } from '../config/index.js';
-import type { Bus } from '../bus/types.js';
 import { createLogger } from '../util/log.js';
-import { LivePipeline } from './live.js';
-import { openSource, type SourceSpec } from './live-source.js';
+import { GatewayComponent, LIVE_PIPELINE_SERVICE } from './analytics-role.js';
+import type { LivePipeline } from './live.js';
+import type { RunningTopology } from './topology.js';
 
 const log = createLogger('pipeline.live-main');
 
-export interface LiveMainOptions {
-  spec: SourceSpec;
-  bus: Bus;
-  serve: boolean;
+export interface LiveFrontOptions {
   monitor: boolean;
   /** Force the monitor's TTY mode (default: stdout.isTTY). */
   tty?: boolean;
@@ -39,17 +36,22 @@ export async function waitForFirstState(p: LivePipeline, timeoutMs: number): Pro
   return false;
 }
 
-export async function startLiveMain(cfg: ManifoldConfig, o: LiveMainOptions): Promise<RunningLive> {
+/** The live pipeline that the analytics role runs in this process, if it does. */
+export function localPipeline(running: RunningTopology): LivePipeline | undefined {
+  return running.services.get(LIVE_PIPELINE_SERVICE) as LivePipeline | undefined;
+}
+
+/** The gateway's address, if the api role runs in this process. */
+export function localGatewayUrl(running: RunningTopology): string | undefined {
+  for (const { component } of running.components) if (component instanceof GatewayComponent) return component.url;
+  return undefined;
+}
+
+export async function startLiveFront(running: RunningTopology, o: LiveFrontOptions): Promise<RunningLive> {
   const out = o.out ?? process.stdout;
-  const source = await openSource(o.spec, cfg);
-  const pipeline = new LivePipeline({ source, bus: o.bus, dataDir: cfg.dataDir });
-  pipeline.start();
-  const cleanups: Array<() => Promise<void>> = [
-    async () => {
-      await pipeline.stop();
-      await source.stop();
-    },
-  ];
+  const pipeline = localPipeline(running);
+  if (!pipeline) throw new Error('no live pipeline in this process (the analytics role is not running here)');
+  const cleanups: Array<() => Promise<void>> = [];
   const stop = async () => {
     for (const c of cleanups.reverse()) {
       try {
@@ -64,14 +66,8 @@ export async function startLiveMain(cfg: ManifoldConfig, o: LiveMainOptions): Pr
     if (!ok) log.warn('no GEX and surface within the first-state timeout; starting anyway');
     const { formatSnapshotReport } = await import('../monitor/snapshot-report.js');
     out.write(formatSnapshotReport(pipeline.provider) + '\n');
-    let url: string | undefined;
-    if (o.serve) {
-      const { startGateway } = await import('../api/index.js');
-      const gw = await startGateway(pipeline.provider, cfg.api);
-      cleanups.push(() => gw.close());
-      url = gw.url;
-      out.write(`Dashboard: ${gw.url}  ·  API: ${gw.url}api/v1  ·  OpenAPI: ${gw.url}docs  ·  Ctrl-C stops\n`);
-    }
+    const url = localGatewayUrl(running);
+    if (url) out.write(`Dashboard: ${url}  ·  API: ${url}api/v1  ·  OpenAPI: ${url}docs  ·  Ctrl-C stops\n`);
     if (o.monitor) {
       const { startMonitor } = await import('../monitor/index.js');
       const mon = await startMonitor(pipeline.provider, { tty: o.tty, out, footer: url ? `dashboard ${url} · Ctrl-C stops` : 'Ctrl-C stops' });

@@ -3,7 +3,7 @@
  * sections the pipeline computed. Sections are replaced whole (never mutated), so a reader always sees one
  * consistent version; listeners hear which section changed.
  */
-import { EventEmitter } from 'node:events';
+import { SectionStore } from '../api/sections.js';
 import {
   ReloadError,
   emptySection,
@@ -16,9 +16,7 @@ import {
   type ReloadRequest,
   type ReloadResult,
   type Section,
-  type StateListener,
   type SurfaceState,
-  type Topic,
 } from '../api/state.js';
 
 export interface LiveControl {
@@ -29,18 +27,8 @@ export interface LiveControl {
   healthNow(): HealthState;
 }
 
-export class LiveProvider implements AnalyticsState {
-  private readonly events = new EventEmitter();
-  sChain: Section<ChainSummary> = emptySection();
-  sIv: Section<IvTable> = emptySection();
-  sSurface: Section<SurfaceState> = emptySection();
-  sGex: Section<GexJson> = emptySection();
-  sRegime: Section<RegimeState> = emptySection();
+export class LiveProvider extends SectionStore implements AnalyticsState {
   private control: LiveControl | null = null;
-
-  constructor() {
-    this.events.setMaxListeners(0);
-  }
 
   attach(control: LiveControl): void {
     this.control = control;
@@ -61,34 +49,9 @@ export class LiveProvider implements AnalyticsState {
     this.emit(topic === 'iv' ? 'chain' : topic);
   }
 
-  emit(topic: Topic): void {
-    this.events.emit('update', topic);
-  }
-
-  chain(): Section<ChainSummary> {
-    return this.sChain;
-  }
-  iv(): Section<IvTable> {
-    return this.sIv;
-  }
-  surface(): Section<SurfaceState> {
-    return this.sSurface;
-  }
-  gex(): Section<GexJson> {
-    return this.sGex;
-  }
-  regime(): Section<RegimeState> {
-    return this.sRegime;
-  }
-
   health(): Section<HealthState> {
     if (!this.control) return emptySection();
     return { status: 'ok', updatedAt: Date.now(), data: this.control.healthNow() };
-  }
-
-  subscribe(listener: StateListener): () => void {
-    this.events.on('update', listener);
-    return () => this.events.off('update', listener);
   }
 
   /** A live source has no chain files to switch between. */
@@ -117,6 +80,6 @@ export class LiveProvider implements AnalyticsState {
   }
 
   async close(): Promise<void> {
-    this.events.removeAllListeners();
+    this.dropListeners();
   }
 }

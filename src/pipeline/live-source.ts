@@ -24,10 +24,14 @@ export class SourceError extends Error {
 }
 
 /** `sim`, `massive`, `replay:<file>` → a source spec (a user mistake throws SourceError with a one-line reason). */
-export function parseSource(raw: string, opts: { underlying?: string; rate?: number; chain?: string } = {}): SourceSpec {
+export function parseSource(raw: string, opts: { underlying?: string; rate?: number; chain?: string; speed?: number | 'max' } = {}): SourceSpec {
   if (raw === 'sim' || raw === 'simulator') return { kind: 'sim', chain: opts.chain, rate: opts.rate };
   if (raw === 'massive') return { kind: 'massive', underlying: (opts.underlying ?? 'SPY').toUpperCase() };
-  if (raw.startsWith('replay:') && raw.length > 'replay:'.length) return { kind: 'replay', file: raw.slice('replay:'.length) };
+  if (raw.startsWith('replay:') && raw.length > 'replay:'.length) {
+    const spec: SourceSpec = { kind: 'replay', file: raw.slice('replay:'.length) };
+    if (opts.speed !== undefined) spec.speed = opts.speed;
+    return spec;
+  }
   throw new SourceError(`unknown source '${raw}' (expected sim, massive or replay:<file>)`);
 }
 

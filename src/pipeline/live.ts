@@ -16,13 +16,16 @@ import type { RawSvi } from '../quant/svi/raw.js';
 import { CALL, type OptionChain } from '../market/chain.js';
 import { nyDate } from '../market/calendar.js';
 import { Histogram, nowMs } from '../feed/metrics.js';
-import type { LiveChain } from '../feed/live-chain.js';
+import type { LiveChain, TradeUpdate } from '../feed/live-chain.js';
 import { createLogger } from '../util/log.js';
 import type { FeedHealth, GexJson, HealthState, RegimeState, SurfaceJson, SurfaceState } from '../api/state.js';
-import { computeGexSection, computeIvSection, computeRegimeSection, GEX_MODELS, sliceQuotes, summariseChain } from '../api/analytics-adapters.js';
+import { computeGexSection, computeIvSection, computeRegimeWithModel, GEX_MODELS, sliceQuotes, summariseChain } from '../api/analytics-adapters.js';
+import { vixIndex } from '../analytics/vix-index.js';
+import type { IntradayRegime, IntradayRegimeModel } from '../regime/intraday.js';
 import { LiveProvider } from './live-provider.js';
 import { runStage, StageMeter } from './live-stage.js';
 import { SurfaceRunner } from './surface-runner.js';
+import { ApiStatePublisher } from './api-state.js';
 import type { FeedSource } from './live-source.js';
 import { historyTopic, stateTopic } from './store-sink.js';
 
@@ -32,9 +35,12 @@ export interface LiveOptions {
   source: FeedSource;
   /** Bus to publish latest state and history rows on (the store role persists them). */
   bus?: Bus;
-  /** Pause between two analytics cycles, ms (default 250). */
+  /** Pause between two analytics cycles, ms (default 25, as the configuration's `pipeline.cycleMs`). */
   cycleMs?: number;
-  /** Surface refit cadence (every raw SVI slice and the eSSVI surface), ms (default 2000; 0 = back to back). */
+  /**
+   * Surface refit cadence (every raw SVI slice and the eSSVI surface), ms (default 0, as `pipeline.surfaceEveryMs`:
+   * whenever quotes changed and no refit is running).
+   */
   surfaceEveryMs?: number;
   /** Fit the surface on a worker thread (default true) so that the feed and the monitor never wait for it. */
   surfaceThread?: boolean;
@@ -67,7 +73,7 @@ export class LivePipeline {
   cycles = 0;
   /** Contracts whose change went into a cycle (after conflation). */
   rowsProcessed = 0;
-  historyRows = { surface_fits: 0, gex_snapshots: 0, option_quotes: 0, regime_states: 0 };
+  historyRows = { surface_fits: 0, gex_snapshots: 0, option_quotes: 0, option_trades: 0, regime_states: 0 };
   private readonly o: Required<Omit<LiveOptions, 'bus' | 'dataDir'>> & Pick<LiveOptions, 'bus' | 'dataDir'>;
   private timer: NodeJS.Timeout | undefined;
   private running = false;
@@ -92,11 +98,19 @@ export class LivePipeline {
   private underlying = '';
   private gexModel: string;
   private feedRate = { t: Date.now(), messages: 0, rate: 0 };
+  private regimeStarted: Promise<void> | null = null;
+  /** The last cycle's chain snapshot and IVs: a refit that lands with changes pending starts on them at once. */
+  private latest: { chain: OptionChain; civ: ChainIv } | null = null;
+  private regimeState: RegimeState | null = null;
+  private intradayModel: IntradayRegimeModel | null = null;
+  private sessionDate = '';
+  private lastIntraday = 0;
+  private lastIntradayHistory = 0;
 
   constructor(opts: LiveOptions) {
     this.o = {
-      cycleMs: 250,
-      surfaceEveryMs: 2000,
+      cycleMs: 25,
+      surfaceEveryMs: 0,
       surfaceMinMoved: 500,
       surfaceThread: true,
       gexModel: 'naive',
@@ -125,10 +139,12 @@ export class LivePipeline {
     return this.o.source;
   }
 
-  /** Start the cycle loop (and the regime computation, which does not block the first cycles). */
+  /**
+   * Start the cycle loop. The regime is computed once the feed's clock is known (the first chain state), from the
+   * daily history before that session date, without blocking the first cycles.
+   */
   start(): void {
-    if (this.o.regime) void this.computeRegime();
-    else this.stages.regime.status = 'unavailable';
+    if (!this.o.regime) this.stages.regime.status = 'unavailable';
     this.schedule(0);
   }
 
@@ -136,6 +152,7 @@ export class LivePipeline {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.cycleDone;
+    await this.regimeStarted;
     await this.surfaceInFlight;
     await this.runner.close();
   }
@@ -235,10 +252,12 @@ export class LivePipeline {
       this.chainDirtyRows = [];
       this.fit = null;
     }
+    if (this.o.regime && this.regimeStarted === null) this.regimeStarted = this.computeRegime(nyDate(this.o.source.clockMs()));
     const spot = lc.spotPrice();
     // No analytics without a spot (the underlying's first quote): the changed rows stay pending in the chain.
     if (!Number.isFinite(spot) || !(spot > 0)) return;
-    const { rows } = lc.takeUpdates();
+    const { rows, trades } = lc.takeUpdates();
+    if (trades.length > 0) this.publishTrades(lc, trades);
     const spotMoved = spot !== this.lastSpot && Number.isFinite(spot);
     if (!first && rows.length === 0 && !spotMoved && this.movedSinceFit !== Infinity) {
       feed.status = this.o.source.state() === 'live' ? 'ok' : 'pending';
@@ -268,6 +287,7 @@ export class LivePipeline {
     const iv = await this.stageAsync(this.stages.iv, () => computeIvSection(chain), () => chain.size);
     if (!iv.ok) return;
     const civ = iv.value.chainIv;
+    this.updateIntraday(chain, civ);
     const now = Date.now();
     this.provider.set('chain', { status: 'ok', updatedAt: now, data: summariseChain(chain, { live: true, source: this.o.source.name }, this.o.source.name) });
     this.provider.set('iv', { status: 'ok', updatedAt: now, data: iv.value.table });
@@ -282,14 +302,18 @@ export class LivePipeline {
         this.movedSinceFit === Infinity ||
         sinceFit >= this.o.surfaceEveryMs ||
         (this.movedSinceFit >= this.o.surfaceMinMoved && sinceFit >= this.o.surfaceEveryMs / 4));
+    this.latest = { chain, civ };
     if (due) {
       const landed = this.launchRefit(chain, civ);
       if (this.fit === null) await landed;
     }
 
+    // Let the event loop in between the synchronous stages: socket data (the feed) and a landed refit from the worker
+    // are handled now rather than after the whole cycle.
+    await yieldToEventLoop();
     const gex = await this.stageAsync(this.stages.gex, () => computeGexSection(chain, civ, this.gexModel, this.fit), () => 1);
     if (gex.ok) this.provider.set('gex', { status: 'ok', updatedAt: Date.now(), data: gex.value });
-    else this.provider.set('gex', { ...this.provider.sGex, status: 'error', reason: this.stages.gex.lastError });
+    else this.provider.set('gex', { ...this.provider.gex(), status: 'error', reason: this.stages.gex.lastError });
 
     // Latency: each contract's latest tick (exchange time, the feed's clock = this machine's for the simulator) to
     // the moment the GEX holding it is served; tick → GEX and surface is recorded when the surface lands.
@@ -352,10 +376,16 @@ export class LivePipeline {
         if (this.stopped) return;
         m.fail(performance.now() - t0, err);
         log.warn({ stage: 'surface', err: m.lastError }, 'stage failed');
-        this.provider.set('surface', { ...this.provider.sSurface, status: 'error', reason: m.lastError });
+        this.provider.set('surface', { ...this.provider.surface(), status: 'error', reason: m.lastError });
       })
       .finally(() => {
         this.surfaceInFlight = null;
+        // Changes that arrived while this refit ran are all in the last cycle's snapshot: refit on it now rather
+        // than at the next cycle (on the cadence: back to back when it is 0).
+        const next = this.latest;
+        if (!this.stopped && next && next.chain !== chain && this.pendingSurfaceRows.length > 0 && this.o.surfaceEveryMs === 0) {
+          void this.launchRefit(next.chain, next.civ);
+        }
       });
     this.surfaceInFlight = run;
     return run;
@@ -372,13 +402,16 @@ export class LivePipeline {
     return { json, volAt: (k, t) => query.vol(k, t), gridModel: 'essvi', quotes };
   }
 
-  private async computeRegime(): Promise<void> {
-    const res = await this.stageAsync(this.stages.regime, () => computeRegimeSection({ dataDir: this.o.dataDir }), () => 1);
+  private async computeRegime(sessionDate: string): Promise<void> {
+    this.sessionDate = sessionDate;
+    const res = await this.stageAsync(this.stages.regime, () => computeRegimeWithModel({ dataDir: this.o.dataDir, before: sessionDate }), () => 1);
     if (!res.ok) {
       this.provider.set('regime', { status: 'error', updatedAt: null, reason: this.stages.regime.lastError, data: null });
       return;
     }
-    const r: RegimeState = res.value;
+    const r: RegimeState = res.value.state;
+    this.regimeState = r;
+    this.intradayModel = res.value.intraday;
     this.provider.set('regime', { status: 'ok', updatedAt: Date.now(), data: r });
     const bus = this.o.bus;
     if (!bus || this.stopped) return;
@@ -392,6 +425,50 @@ export class LivePipeline {
       probabilities: Object.fromEntries(r.now.labels.map((l, i) => [l, r.now.probabilities[i]])),
     });
     this.historyRows.regime_states++;
+  }
+
+  /**
+   * The provisional intraday regime (at most once a second): the live VIX computed from the SPX chain by Cboe's
+   * method, one filter step past the last daily close. Other underlyings have no VIX here: the reason is shown.
+   */
+  private updateIntraday(chain: OptionChain, civ: ChainIv): void {
+    const model = this.intradayModel;
+    const r = this.regimeState;
+    if (!model || !r) return;
+    const now = Date.now();
+    if (now - this.lastIntraday < 1000) return;
+    this.lastIntraday = now;
+    let intraday: IntradayRegime | null = null;
+    let reason: string | undefined;
+    if (chain.underlying !== 'SPX') reason = `no live VIX: the feed carries ${chain.underlying}, and the VIX is computed from an SPX chain`;
+    else {
+      const v = vixIndex(chain, civ);
+      if (v.status !== 'ok') reason = `live VIX not computable: ${v.message ?? v.status}`;
+      else {
+        try {
+          intraday = model.update(this.sessionDate, { vix: v.value, vixSource: 'chain', atMs: chain.asOfMs });
+        } catch (e) {
+          reason = (e as Error).message;
+        }
+      }
+    }
+    this.regimeState = { ...r, now: { ...r.now, intraday, intraday_reason: reason } };
+    this.provider.set('regime', { status: 'ok', updatedAt: now, data: this.regimeState });
+    const bus = this.o.bus;
+    if (!bus || !intraday) return;
+    bus.publish(stateTopic<RegimeState['now']>('regime', 'intraday'), this.regimeState.now, { key: 'intraday' });
+    if (now - this.lastIntradayHistory >= this.o.gexHistoryMs * 12) {
+      this.lastIntradayHistory = now;
+      bus.publish(historyTopic('regime_states'), {
+        series: 'SPX_VIX_intraday',
+        model: 'hmm',
+        ts: intraday.as_of_ms,
+        state: intraday.state,
+        label: intraday.label,
+        probabilities: Object.fromEntries(intraday.labels.map((l, i) => [l, intraday.probabilities[i]])),
+      });
+      this.historyRows.regime_states++;
+    }
   }
 
   /** Each landed refit: the surface's latest state, and its slices as history rows on their cadence. */
@@ -416,12 +493,33 @@ export class LivePipeline {
     this.historyRows.surface_fits += unique.length;
   }
 
+  /**
+   * Every trade the feed applied (time and sales), in feed order, as history rows. The trade id is the feed's
+   * per-contract sequence number (Massive's `q`), so a trade seen twice (a resync) keeps its key and is stored once.
+   */
+  private publishTrades(lc: LiveChain, trades: readonly TradeUpdate[]): void {
+    const bus = this.o.bus;
+    if (!bus) return;
+    const rows = [];
+    for (const tr of trades) {
+      if (tr.row < 0 || !(tr.price >= 0) || !(tr.size >= 0) || !Number.isFinite(tr.t)) continue;
+      rows.push({
+        underlying: lc.universe.underlying, symbol: lc.universe.symbol[tr.row], ts: tr.t,
+        trade_id: Number.isFinite(tr.q) ? String(tr.q) : `t${tr.t}p${tr.price}s${tr.size}`, price: tr.price, size: tr.size,
+      });
+    }
+    if (rows.length === 0) return;
+    bus.publishBatch(historyTopic('option_trades'), rows);
+    this.historyRows.option_trades += rows.length;
+  }
+
   /** Latest state every cycle; history rows on their cadences. Returns the number of bus messages. */
   private publish(chain: OptionChain, gex: GexJson | null): number {
     const bus = this.o.bus;
     if (!bus) return 0;
     let n = 0;
     const key = chain.underlying;
+    this.apiState ??= this.startApiState(bus, key);
     const now = Date.now();
     const ts = chain.asOfMs;
     if (gex) {
@@ -470,7 +568,18 @@ export class LivePipeline {
     }
     return n;
   }
+
+  /**
+   * The rest of the gateway's state on the bus (chain summary, IV table, surface grid nodes and quotes, regime with
+   * history: api-state.ts), for an api role in another process; it follows the provider from the first publish on.
+   */
+  private apiState: ApiStatePublisher | null = null;
+  private startApiState(bus: Bus, key: string): ApiStatePublisher {
+    return new ApiStatePublisher({ bus, provider: this.provider, key, essviNodes: () => this.fit?.query.nodes ?? null, stopped: () => this.stopped });
+  }
 }
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 function fin(x: number): number | null {
   return Number.isFinite(x) ? x : null;

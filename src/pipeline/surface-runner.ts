@@ -7,7 +7,7 @@
 import { Worker } from 'node:worker_threads';
 import type { ChainIv } from '../analytics/chain-iv-types.js';
 import { buildSlices } from '../analytics/slices.js';
-import { fitSlices, type SurfaceFit } from '../analytics/surface.js';
+import { fitSlices, type PreviousSurface, type SurfaceFit } from '../analytics/surface.js';
 import type { OptionChain } from '../market/chain.js';
 import { createSurfaceQuery } from '../quant/svi/query.js';
 import type { EssviNode } from '../quant/svi/essvi.js';
@@ -21,6 +21,8 @@ export class SurfaceRunner {
   private ready: Promise<void> | null = null;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
+  /** Inline mode's last fit and inputs (the worker keeps its own): the live refit's `previous`. */
+  private last: { underlying: string; previous: PreviousSurface } | null = null;
 
   constructor(readonly thread = true) {}
 
@@ -69,7 +71,13 @@ export class SurfaceRunner {
 
   /** Fit every slice of the chain, warm-started from `warm` (slice key → previous raw SVI). */
   async fit(chain: OptionChain, civ: ChainIv, warm: ReadonlyMap<string, RawSvi>): Promise<SurfaceFit> {
-    if (!this.thread) return fitSlices(chain, civ.spot, buildSlices(chain, civ), { warm });
+    if (!this.thread) {
+      const inputs = buildSlices(chain, civ);
+      const previous = this.last && this.last.underlying === chain.underlying ? this.last.previous : null;
+      const fit = fitSlices(chain, civ.spot, inputs, { warm, previous });
+      this.last = { underlying: chain.underlying, previous: { fit, inputs } };
+      return fit;
+    }
     await this.start();
     const job: SurfaceJob = {
       id: this.nextId++,

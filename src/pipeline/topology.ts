@@ -5,7 +5,9 @@
  * `manifold run --role <r>` runs one role and talks to the others over ZeroMQ; the process of `bus.hubRole`
  * (feed by default) hosts the hub. The code path is the same either way: plan → bus → components started in
  * consumer-first order (store, analytics, api, feed) so that nothing a process publishes is missed by its own
- * subscribers. Components are registered per role in a registry; the pipeline fills in feed/analytics/api.
+ * subscribers. Components are registered per role in a registry (the product's: `pipelineRoles()` in roles.ts);
+ * components of one process can share objects through `ctx.services` (the api role serves the analytics role's
+ * live pipeline that way).
  */
 import type { ManifoldConfig } from '../config/index.js';
 import { createBus } from '../bus/index.js';
@@ -26,6 +28,8 @@ export interface ComponentContext {
   /** Every role running in this process (all four for `manifold run`). */
   localRoles: readonly Role[];
   log: Logger;
+  /** Shared by the components of this process (e.g. the analytics role's live pipeline, which the api role serves). */
+  services: Map<string, unknown>;
 }
 
 /** One unit of work inside a role (feed client, IV engine, history sink, API server, ...). */
@@ -76,6 +80,8 @@ export interface RunningTopology {
   plan: TopologyPlan;
   bus: Bus;
   components: Array<{ role: Role; component: Component }>;
+  /** What the components of this process shared (see ComponentContext.services). */
+  services: Map<string, unknown>;
   stop(): Promise<void>;
 }
 
@@ -84,6 +90,7 @@ export async function startTopology(plan: TopologyPlan, config: ManifoldConfig, 
   const log = createLogger('pipeline');
   const bus = await createBus(config.bus, { kind: plan.bus, hub: plan.hostsHub });
   const started: Array<{ role: Role; component: Component }> = [];
+  const services = new Map<string, unknown>();
   const stop = async () => {
     for (const { component } of started.slice().reverse()) {
       try {
@@ -98,7 +105,7 @@ export async function startTopology(plan: TopologyPlan, config: ManifoldConfig, 
     for (const role of START_ORDER.filter((r) => plan.roles.includes(r))) {
       for (const factory of registry[role] ?? []) {
         const component = factory(config);
-        await component.start({ bus, config, role, localRoles: plan.roles, log: log.child({ role, component: component.name }) });
+        await component.start({ bus, config, role, localRoles: plan.roles, log: log.child({ role, component: component.name }), services });
         started.push({ role, component });
       }
     }
@@ -107,5 +114,5 @@ export async function startTopology(plan: TopologyPlan, config: ManifoldConfig, 
     throw err;
   }
   log.info({ roles: plan.roles, bus: plan.bus, hub: plan.hostsHub, components: started.map((s) => `${s.role}/${s.component.name}`) }, 'topology started');
-  return { plan, bus, components: started, stop };
+  return { plan, bus, components: started, services, stop };
 }

@@ -118,15 +118,29 @@ export interface RegimeNow {
   model: { trained_from: string; trained_to: string; observations: number; states: number; loglik: number; bic: number; fit_ms: number };
 }
 
+/** What `regimeNow` computed on the way: the features, the window fit and the last filtered probabilities. */
+export interface RegimeNowFit {
+  now: RegimeNow;
+  features: RegimeFeatures;
+  window: WindowFit;
+  /** Filtered probabilities at the last feature row (state order). */
+  last: Float64Array;
+}
+
 /** The last date's filtered probabilities under a model fitted on the latest training window. */
 export function regimeNow(history: AlignedHistory, cfg: RegimeModelConfig): RegimeNow {
+  return regimeNowFit(history, cfg).now;
+}
+
+/** `regimeNow`, keeping the fit for later provisional (intraday) steps. */
+export function regimeNowFit(history: AlignedHistory, cfg: RegimeModelConfig): RegimeNowFit {
   const f = computeRegimeFeatures(history, cfg.features);
   const w = fitWindow(f, cfg);
   let last: Float64Array = new Float64Array(0);
   filterFrom(f, w, f.n - 1, (_t, p) => (last = Float64Array.from(p)), f.n - 1);
   const names = w.fit.model.stateNames;
   const s = argmax(last);
-  return {
+  const now: RegimeNow = {
     date: f.dates[f.n - 1],
     state: names[s],
     state_index: s,
@@ -142,6 +156,7 @@ export function regimeNow(history: AlignedHistory, cfg: RegimeModelConfig): Regi
       fit_ms: w.fitMs,
     },
   };
+  return { now, features: f, window: w, last };
 }
 
 export interface HistoryRow {

@@ -104,13 +104,19 @@ describe.each([
   });
 
   it(`answers ${N} random requests without a 5xx`, async () => {
-    const seed = Number(process.env.FUZZ_SEED ?? Date.now() % 1e9);
+    // A fixed default seed: the same 10,000 requests on every run (FUZZ_SEED explores others).
+    const seed = Number(process.env.FUZZ_SEED ?? 20261124);
     const r = rng(seed);
     const codes = new Map<number, number>();
     let authorisedReloads = 0;
     const heap0 = process.memoryUsage().heapUsed;
     for (let i = 0; i < N; i++) {
-      const req = makeRequest(r);
+      // Every 250th request is a well-formed, authorised reload, so that the accepted path is exercised whatever
+      // the seed (random ones that pass every check are rare).
+      const req =
+        i % 250 === 125
+          ? { method: 'POST' as const, url: '/api/v1/admin/reload', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, payload: JSON.stringify({ gex_model: r.pick(['naive', 'all-short']) }), goodToken: true }
+          : makeRequest(r);
       let res;
       try {
         res = await app.inject({ method: req.method, url: req.url, headers: req.headers, payload: req.payload });

@@ -59,7 +59,7 @@ it('manifold run --role feed (hub) + --role store: rows and state published by a
       p.stderr.on('data', (d) => (err += d));
       p.on('exit', (code) => reject(new Error(`run --role ${role} exited ${code}: ${err}`)));
     });
-  expect(await start('feed')).toEqual({ ready: true, roles: ['feed'], bus: 'zmq', hub: true, components: [] });
+  expect(await start('feed')).toEqual({ ready: true, roles: ['feed'], bus: 'zmq', hub: true, components: ['feed/feed'] });
   // State published before the store process exists: it must still reach Redis (snapshot on subscribe).
   const client = await ZmqBus.create({ hub: false, pubEndpoint: env.MANIFOLD_ZMQ_PUB, snapshotEndpoint: env.MANIFOLD_ZMQ_SNAPSHOT, collectEndpoint: env.MANIFOLD_ZMQ_COLLECT });
   cleanups.push(() => client.close());

@@ -85,6 +85,17 @@ describe('live pipeline on the simulator', () => {
     expect(p.latency().tick_to_gex_ms.n).toBeGreaterThan(0);
     expect(gexSeen.length).toBeGreaterThan(1);
 
+    // Regime without look-ahead: the simulator plays 2023-04-14, so the daily model ends at the close before it, and
+    // the intraday state steps past it with the VIX computed from the live SPX chain (the day's close was 17.07).
+    await until(() => p.provider.regime().data?.now.intraday != null, 30_000, 'the intraday regime');
+    const reg = p.provider.regime().data!.now;
+    expect(reg.as_of).toBe('2023-04-13');
+    expect(reg.intraday!.date).toBe('2023-04-14');
+    expect(reg.intraday!.vix).toBeGreaterThan(12);
+    expect(reg.intraday!.vix).toBeLessThan(25);
+    expect(reg.intraday!.observed).toEqual(['log_vix', 'vix_change']);
+    expect(reg.intraday!.probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
+
     // The non-TTY monitor line reads the same state.
     const line = summaryLine(monitorModel(p.provider));
     expect(line).toMatch(/SPX \d+\.\d\d \| GEX [+-]\$[\d.]+(bn|m|k)?\/1% flip/);
@@ -104,7 +115,7 @@ describe('live pipeline on the simulator', () => {
     expect(p.health().pipeline.find((s) => s.name === 'gex')!.errors).toBe(0);
 
     // The store role persisted what the pipeline published (after the topology flushes it on stop).
-    await until(() => p.historyRows.option_quotes > 0 && p.historyRows.regime_states > 0, 30_000, 'history rows');
+    await until(() => p.historyRows.option_quotes > 0 && p.historyRows.regime_states > 0 && p.historyRows.option_trades > 0, 30_000, 'history rows');
     const published = { ...p.historyRows };
     await pipeline.stop();
     await source.stop();
@@ -119,6 +130,8 @@ describe('live pipeline on the simulator', () => {
       expect(counts.gex_snapshots).toBe(published.gex_snapshots);
       expect(counts.regime_states).toBe(published.regime_states);
       expect(counts.option_quotes).toBe(published.option_quotes);
+      // Every trade the feed applied, once (time and sales).
+      expect(counts.option_trades).toBe(published.option_trades);
       expect(counts.surface_fits).toBeGreaterThan(0);
       expect(counts.surface_fits).toBe(published.surface_fits);
     } finally {

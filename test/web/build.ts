@@ -20,6 +20,9 @@ export function ensureWebBuilt(): string {
   if (!existsSync(index) || statSync(index).mtimeMs < sources) {
     execFileSync(process.execPath, [join(repoRoot, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], {
       cwd: repoRoot,
+      // Vitest sets NODE_ENV=test, and Vite builds React's development bundle (StrictMode double effects, dev-only
+      // checks, several times slower) unless NODE_ENV says production: build what `npm run build` ships.
+      env: { ...process.env, NODE_ENV: 'production' },
       stdio: 'inherit',
     });
   }

@@ -94,7 +94,7 @@ export const TermStructure = memo(function TermStructure({ surface }: { surface:
     <ResponsiveContainer width="100%" height={170}>
       <LineChart data={data} margin={{ top: 8, right: 4, bottom: 4, left: 0 }}>
         <CartesianGrid stroke="#21262d" />
-        <XAxis dataKey="t" type="number" scale="sqrt" domain={['dataMin', 'dataMax']} tickFormatter={(v: number) => (v < 1 ? `${Math.round(v * 12)}m` : `${v.toFixed(1)}y`)} stroke="#8b949e" fontSize={11} />
+        <XAxis dataKey="t" type="number" scale="sqrt" domain={['dataMin', 'dataMax']} tickFormatter={(v: number) => (v < 1 / 12 ? `${Math.round(v * 365)}d` : v < 1 ? `${Math.round(v * 12)}m` : `${v.toFixed(1)}y`)} stroke="#8b949e" fontSize={11} />
         <YAxis yAxisId="atm" tickFormatter={(v: number) => pct(v, 0)} stroke="#58a6ff" fontSize={11} width={44} domain={['auto', 'auto']} />
         <YAxis yAxisId="skew" orientation="right" tickFormatter={(v: number) => v.toFixed(2)} stroke="#f78166" fontSize={11} width={44} domain={['auto', 'auto']} />
         <Tooltip

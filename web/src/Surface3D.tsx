@@ -1,7 +1,7 @@
 // The 3D volatility surface: the fitted SVI surface as a mesh coloured by IV (from the gateway's grid), the market's
 // bid/ask IVs as whiskers with the mid as a point, each slice's fit as a line, and slices flagged for arbitrage or
 // large residuals in red. Orbit and zoom with the mouse; hovering the mesh shows the numbers under the cursor.
-import { memo, useEffect, useMemo, useRef, useState } from 'react';
+import { memo, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Canvas, useFrame, useThree } from '@react-three/fiber';
 import { AdaptiveDpr, OrbitControls } from '@react-three/drei';
 import * as THREE from 'three';
@@ -418,7 +418,7 @@ export const Surface3D = memo(function Surface3D({ surface, gridModel, grid, quo
   const boxRef = useRef<HTMLDivElement>(null);
 
   // The tooltip is written straight into the DOM: hovering must not re-render the scene.
-  const onHover = useMemo(
+  const showTip = useMemo(
     () => (e: HoverEvent | null) => {
       const tip = tipRef.current;
       const box = boxRef.current;
@@ -460,6 +460,19 @@ export const Surface3D = memo(function Surface3D({ surface, gridModel, grid, quo
     },
     [map, grid, surface, quotes, flags],
   );
+  // The live surface refits about once a second: a tooltip under a still pointer follows it (same k and T, the new
+  // surface's numbers) instead of showing the values of the surface it was first drawn on.
+  const lastHover = useRef<HoverEvent | null>(null);
+  const onHover = useCallback(
+    (e: HoverEvent | null) => {
+      lastHover.current = e;
+      showTip(e);
+    },
+    [showTip],
+  );
+  useEffect(() => {
+    if (lastHover.current) showTip(lastHover.current);
+  }, [showTip]);
 
   return (
     <div className="surface-box" ref={boxRef}>

@@ -68,8 +68,19 @@ const initial: LiveState = {
 };
 
 /**
+ * Stream updates reach React at most this often, all topics in one render. The live pipeline publishes GEX, health
+ * and the chain several times a second; rendering each (Recharts redraws the whole GEX chart) kept the page's main
+ * thread busy, so the 3D surface orbited at a few frames per second and, on a loaded machine, the numbers on screen
+ * fell seconds behind the gateway. Once a second is as fast as anyone reads them.
+ */
+export const RENDER_INTERVAL_MS = 1000;
+
+const noCounts = (): Record<Topic, number> => ({ chain: 0, surface: 0, gex: 0, regime: 0, health: 0 });
+
+/**
  * One WebSocket to /api/v1/stream: the gateway sends every topic's current state on connect and then conflated
- * updates. Reconnects with backoff (1 s → 10 s) and keeps the last data on screen while disconnected.
+ * updates; the page conflates again (the newest message per topic, applied every RENDER_INTERVAL_MS). Reconnects
+ * with backoff (1 s → 10 s) and keeps the last data on screen while disconnected.
  */
 export function useLiveState(): LiveState {
   const [state, setState] = useState<LiveState>(initial);
@@ -78,6 +89,21 @@ export function useLiveState(): LiveState {
     let ws: WebSocket | null = null;
     let timer: ReturnType<typeof setTimeout> | null = null;
     let stopped = false;
+    let pending: Partial<Record<Topic, Envelope<unknown>>> = {};
+    let counts = noCounts();
+    let flushTimer: ReturnType<typeof setTimeout> | null = null;
+    let lastFlush = -Infinity;
+    const flush = () => {
+      if (flushTimer) clearTimeout(flushTimer);
+      flushTimer = null;
+      lastFlush = performance.now();
+      const p = pending;
+      const c = counts;
+      pending = {};
+      counts = noCounts();
+      if (Object.keys(p).length === 0) return;
+      setState((s) => ({ ...s, ...(p as Partial<LiveState>), received: { chain: s.received.chain + c.chain, surface: s.received.surface + c.surface, gex: s.received.gex + c.gex, regime: s.received.regime + c.regime, health: s.received.health + c.health } }));
+    };
     const connect = () => {
       const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/v1/stream`;
       ws = new WebSocket(url);
@@ -94,11 +120,14 @@ export function useLiveState(): LiveState {
         }
         const topic = msg.topic;
         if (!topic || !(topic in initial.received)) return;
-        const env: Envelope<unknown> = { status: msg.status, updated_at: msg.updated_at, reason: msg.reason, data: msg.data };
-        setState((s) => ({ ...s, [topic]: env, received: { ...s.received, [topic]: s.received[topic] + 1 } }));
+        pending[topic] = { status: msg.status, updated_at: msg.updated_at, reason: msg.reason, data: msg.data };
+        counts[topic]++;
+        // A short delay even when idle, so the burst of current state sent on connect lands in one render.
+        flushTimer ??= setTimeout(flush, Math.max(50, lastFlush + RENDER_INTERVAL_MS - performance.now()));
       };
       ws.onclose = (ev) => {
         if (stopped) return;
+        flush();
         setState((s) => ({ ...s, connected: false, error: ev.reason || `connection closed (${ev.code})` }));
         timer = setTimeout(connect, retry.current);
         retry.current = Math.min(10_000, retry.current * 2);
@@ -108,6 +137,7 @@ export function useLiveState(): LiveState {
     connect();
     return () => {
       stopped = true;
+      if (flushTimer) clearTimeout(flushTimer);
       if (timer) clearTimeout(timer);
       ws?.close();
     };

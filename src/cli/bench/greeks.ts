@@ -13,10 +13,15 @@ export function register(bench: Command): void {
     .argument('<workload>', 'CSV written by ../shared/bench/workload.py')
     .option('--repeats <n>', 'repeats (best is reported)', '5')
     .option('--threads <n>', 'also time a worker-thread pool of n threads (keys threads, pool_*; scaling vs one thread)', '1')
-    .action(async (file: string, opts: { repeats: string; threads: string }) => {
+    .option('--kernel <k>', 'wasm (default: the WebAssembly kernel every command uses) or js (the pure-JS fallback; the --threads pool keeps the default)', 'wasm')
+    .action(async (file: string, opts: { repeats: string; threads: string; kernel: string }) => {
       const { readFile } = await import('node:fs/promises');
       const { parseGreeksCsv } = await import('../greeks-csv.js');
       const { allocGreekColumns, ivAndGreeksBatch, greeksBatch } = await import('../../quant/black/batch.js');
+      const { useWasmKernel, wasmKernelActive, wasmKernelLoadError } = await import('../../quant/black/wasm-kernel.js');
+      if (opts.kernel !== 'wasm' && opts.kernel !== 'js') throw new UserError(`--kernel must be wasm or js, got '${opts.kernel}'`);
+      if (opts.kernel === 'js') useWasmKernel(false);
+      else if (!wasmKernelActive()) throw new UserError(`the WebAssembly kernel is not loaded: ${wasmKernelLoadError() ?? 'unknown reason'}`);
       const repeats = Number(opts.repeats);
       if (!Number.isInteger(repeats) || repeats < 1) throw new UserError(`--repeats must be a positive integer, got '${opts.repeats}'`);
       const threads = Number(opts.threads);
@@ -108,6 +113,6 @@ export function register(bench: Command): void {
           await pool.close();
         }
       }
-      process.stdout.write(JSON.stringify(result) + '\n');
+      process.stdout.write(JSON.stringify({ ...result, kernel: opts.kernel }) + '\n');
     });
 }

@@ -8,31 +8,15 @@
 import { lastStatus, solveBsmIvPrepared } from './core.js';
 import { cacheDq, cacheDr, discountSlot } from './discounts.js';
 import { greeksLoop } from './greeks-kernel.js';
-import { allocGreekColumns, writeNaNRow, type GreekColumns } from './columns.js';
+import { allocGreekColumns, writeNaNRow, type BsmInput, type GreekColumns } from './columns.js';
 import { IvStatus } from './status.js';
+import { wasmGreeks, wasmIv, wasmIvAndGreeks, wasmKernelActive } from './wasm-kernel.js';
 
-export { allocGreekColumns, type GreekColumns };
+export { allocGreekColumns, type BsmInput, type GreekColumns };
 
 /** Right codes of `BsmInput.right` (the same values as CALL/PUT of src/market/chain.ts). */
 export const RIGHT_CALL = 0;
 export const RIGHT_PUT = 1;
-
-export interface BsmInput {
-  /** 0 = call, 1 = put (anything else is BAD_INPUT). */
-  right: Uint8Array;
-  spot: Float64Array;
-  strike: Float64Array;
-  /** Time to expiry in years. */
-  t: Float64Array;
-  /** Continuously compounded rate. */
-  rate: Float64Array;
-  /** Continuous dividend yield. */
-  dividendYield: Float64Array;
-  /** Option price (for IV); NaN = missing. */
-  price?: Float64Array;
-  /** Volatility (for Greeks at a given vol). */
-  sigma?: Float64Array;
-}
 
 export function allocBsmInput(n: number): Required<BsmInput> {
   return {
@@ -49,17 +33,32 @@ export function allocBsmInput(n: number): Required<BsmInput> {
 
 /**
  * Implied volatility, then every Greek at it, for rows [from, to). Requires `input.price`. Two passes over the
- * slice (IV, then the Greeks loop over the OK rows), each a tight monomorphic loop.
+ * slice (IV, then the Greeks loop over the OK rows), each a tight monomorphic loop. Runs on the WebAssembly kernel
+ * (./wasm-kernel.ts) when it is loaded, else on the pure-JS one (ivAndGreeksBatchJs); the two are bit-identical.
  */
 export function ivAndGreeksBatch(input: BsmInput, out: GreekColumns, from = 0, to = input.spot.length): void {
-  ivBatch(input, out.iv, out.status, from, to);
+  if (!input.price) throw new Error('ivAndGreeksBatch: input.price is required');
+  if (wasmKernelActive()) wasmIvAndGreeks(input, out, from, to);
+  else ivAndGreeksBatchJs(input, out, from, to);
+}
+
+/** ivAndGreeksBatch on the pure-JS kernel. */
+export function ivAndGreeksBatchJs(input: BsmInput, out: GreekColumns, from = 0, to = input.spot.length): void {
+  ivBatchJs(input, out.iv, out.status, from, to);
   const st = out.status;
   for (let i = from; i < to; i++) if (st[i] !== IvStatus.OK) writeNaNRow(out, i);
   greeksLoop(input, out.iv, out, from, to, true);
 }
 
-/** Implied volatility only (no Greeks) for rows [from, to). */
+/** Implied volatility only (no Greeks) for rows [from, to) (WebAssembly kernel when loaded, else pure JS). */
 export function ivBatch(input: BsmInput, iv: Float64Array, status: Uint8Array, from = 0, to = input.spot.length): void {
+  if (!input.price) throw new Error('ivBatch: input.price is required');
+  if (wasmKernelActive()) wasmIv(input, iv, status, from, to);
+  else ivBatchJs(input, iv, status, from, to);
+}
+
+/** ivBatch on the pure-JS kernel. */
+export function ivBatchJs(input: BsmInput, iv: Float64Array, status: Uint8Array, from = 0, to = input.spot.length): void {
   const right = input.right;
   const S = input.spot;
   const K = input.strike;
@@ -87,8 +86,19 @@ export function ivBatch(input: BsmInput, iv: Float64Array, status: Uint8Array, f
   }
 }
 
-/** Greeks (and price) at the given volatility `input.sigma`, for rows [from, to). `out.iv` receives sigma. */
+/**
+ * Greeks (and price) at the given volatility `input.sigma`, for rows [from, to). `out.iv` receives sigma. WebAssembly
+ * kernel (two f64x2 pairs per iteration) when loaded, else pure JS; bit-identical.
+ */
 export function greeksBatch(input: BsmInput, out: GreekColumns, from = 0, to = input.spot.length): void {
+  const V = input.sigma;
+  if (!V) throw new Error('greeksBatch: input.sigma is required');
+  if (wasmKernelActive()) wasmGreeks(input, out, from, to);
+  else greeksLoop(input, V, out, from, to, false);
+}
+
+/** greeksBatch on the pure-JS kernel. */
+export function greeksBatchJs(input: BsmInput, out: GreekColumns, from = 0, to = input.spot.length): void {
   const V = input.sigma;
   if (!V) throw new Error('greeksBatch: input.sigma is required');
   greeksLoop(input, V, out, from, to, false);

@@ -1,3 +1,21 @@
+/** Input columns of the batch kernels (struct of arrays, one entry per option). */
+export interface BsmInput {
+  /** 0 = call, 1 = put (anything else is BAD_INPUT). */
+  right: Uint8Array;
+  spot: Float64Array;
+  strike: Float64Array;
+  /** Time to expiry in years. */
+  t: Float64Array;
+  /** Continuously compounded rate. */
+  rate: Float64Array;
+  /** Continuous dividend yield. */
+  dividendYield: Float64Array;
+  /** Option price (for IV); NaN = missing. */
+  price?: Float64Array;
+  /** Volatility (for Greeks at a given vol). */
+  sigma?: Float64Array;
+}
+
 /** Output columns of the batch kernels (struct of arrays, one entry per option). */
 export interface GreekColumns {
   /** Implied (or given) volatility. */

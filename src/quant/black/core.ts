@@ -9,6 +9,7 @@
 import { impliedNormalisedVolOtm, lastNormalisedVega } from './lets-be-rational.js';
 import { normalisedBlackOtm } from './normalised.js';
 import { IvStatus } from './status.js';
+import { wasmKernelActive, wasmLastStatus, wasmSolveBlack76Iv, wasmSolveBsmIv } from './wasm-kernel.js';
 
 const EPS = 2.220446049250313e-16;
 /** Normalised time values below this are treated as no information (b underflows long before). */
@@ -101,9 +102,19 @@ function solveNormalised(isCall: boolean): number {
 
 /**
  * BSM implied volatility (continuous dividend yield q). isCall: true for a call. Status in lastStatus().
- * Never throws; NaN iff the status is not OK.
+ * Never throws; NaN iff the status is not OK. WebAssembly kernel when loaded (./wasm-kernel.ts), else pure JS.
  */
 export function solveBsmIv(isCall: boolean, S: number, K: number, T: number, r: number, q: number, price: number): number {
+  if (wasmKernelActive()) {
+    const v = wasmSolveBsmIv(isCall, S, K, T, r, q, price);
+    outStatus = wasmLastStatus();
+    return v;
+  }
+  return solveBsmIvJs(isCall, S, K, T, r, q, price);
+}
+
+/** solveBsmIv on the pure-JS kernel. */
+export function solveBsmIvJs(isCall: boolean, S: number, K: number, T: number, r: number, q: number, price: number): number {
   if (!(S >= MIN_MAGNITUDE && S <= MAX_MAGNITUDE && K >= MIN_MAGNITUDE && K <= MAX_MAGNITUDE && T > 0 && T < Infinity && r - r === 0 && q - q === 0)) {
     outStatus = IvStatus.BAD_INPUT;
     return NaN;
@@ -157,8 +168,18 @@ export function solveBsmIvPrepared(isCall: boolean, S: number, K: number, T: num
   return solveNormalised(isCall);
 }
 
-/** Black-76 implied volatility on forward F and discount factor D. Status in lastStatus(). */
+/** Black-76 implied volatility on forward F and discount factor D. Status in lastStatus(). WebAssembly when loaded. */
 export function solveBlack76Iv(isCall: boolean, F: number, K: number, T: number, D: number, price: number): number {
+  if (wasmKernelActive()) {
+    const v = wasmSolveBlack76Iv(isCall, F, K, T, D, price);
+    outStatus = wasmLastStatus();
+    return v;
+  }
+  return solveBlack76IvJs(isCall, F, K, T, D, price);
+}
+
+/** solveBlack76Iv on the pure-JS kernel. */
+export function solveBlack76IvJs(isCall: boolean, F: number, K: number, T: number, D: number, price: number): number {
   if (!(F >= MIN_MAGNITUDE && F <= MAX_MAGNITUDE && K >= MIN_MAGNITUDE && K <= MAX_MAGNITUDE && T > 0 && T < Infinity && D > 0 && D < Infinity)) {
     outStatus = IvStatus.BAD_INPUT;
     return NaN;

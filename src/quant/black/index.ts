@@ -18,3 +18,4 @@ export { normalisedBlackOtm, normalisedVega } from './normalised.js';
 export { impliedNormalisedVolOtm } from './lets-be-rational.js';
 export { MAX_IV_CONDITION_ERROR, solveBsmIv, solveBlack76Iv, lastStatus } from './core.js';
 export { greeksLoop } from './greeks-kernel.js';
+export { useWasmKernel, wasmKernelActive, wasmKernelLoadError } from './wasm-kernel.js';

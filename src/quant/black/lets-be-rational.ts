@@ -12,12 +12,15 @@
  *       - highest branch β > b_u: in f = Φ(−s/2), which tends to (b_max − β)/2 as s → ∞ and inverts as
  *         s = −2Φ⁻¹(f).
  *  3. Householder iterations of order 3 on an objective per branch that is nearly linear in s:
- *     1/ln b(s) − 1/ln β (lowest), b(s) − β (middle), ln((b_max − β)/(b_max − b(s))) (highest). The guess is
- *     accurate to 2-5 digits (|Δs/s| up to ~3e−2 on the lowest branch), so one step is not enough in general but
- *     two always are (quartic convergence); a bracket with bisection keeps every step safe.
- *  4. Cost: the nodes of the guess and the first iterate need b only to ~1e−11 (the next step's quartic convergence
- *     removes such errors), so they use a cheaper evaluation (normalisedBlackGuessAt); the b at s_c has a closed
- *     form. The last iterate always uses the accurate b, so the result is at the attainable bound as before.
+ *     1/ln b(s) − 1/ln β (lowest), b(s) − β (middle), ln((b_max − β)/(b_max − b(s))) (highest), every iterate on the
+ *     accurate b, stopping after the first step no larger than CONVERGED_STEP·s (its error is then O(step⁴)); a
+ *     bracket with bisection keeps every step safe.
+ *  4. Cost: the x-only nodes (b_c, b_l, b′_l and the lowest branch's map at s_l) come from a table in √−x (lowerTable
+ *     below) for |x| in [2.4e−4, 8.9]; b at s_u uses a cheaper evaluation (normalisedBlackGuessAt, ~1e−11), b at s_c
+ *     a closed form. For |x| in [2.4e−4, 1.6] the two lower branches take s itself from two-dimensional tables
+ *     (lowestTable: the lowest branch over (√−x, ln b_l/ln β), the lower middle one over (√−x, (β − b_l)/(b_c − b_l))),
+ *     filled at load by solving at the nodes: that guess is ~1e−8 (median), ≲1e−5 (99 %) off instead of the rational
+ *     cubic's 5e−4 to 4e−2, so one Householder step converges for most inputs (two or more otherwise, as before).
  * Pure arithmetic on numbers: no allocation, no closures, safe to call in tight loops.
  */
 import { invNormCdf, normCdf, ONE_OVER_SQRT_TWO, ONE_OVER_SQRT_TWO_PI } from '../special/normal.js';
@@ -154,6 +157,195 @@ function inverseLowerMap(x: number, f: number): number {
   return Math.abs(ax / (SQRT_THREE * invNormCdf(u)));
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// The x-only part of the guess, tabulated. b_c = b(x, s_c), b_l = b(x, s_l), b′(x, s_l) and the lowest branch's
+// map and derivatives at s_l (f_l, df/dβ, d²f/dβ²) depend on x alone and cost two exponentials, four erfcx and a
+// dozen divisions per option. They are tabulated at module load, at y_k = Y0 + k·H (y = √−x), as the smooth
+// values 1 − erfcx(y) (= 2b_c/e^{x/2}), b_l/b_c, b′_l/b′_c, f_l/b_l, df/dβ and b_l·d²f/dβ² (computed by the same code
+// as before), and interpolated by 4-point Lagrange (relative error ≲1e−7): they only shape the
+// initial guess, whose own error is ~1e−3, and the iteration converges as before. What must be exact stays exact:
+// s_c = √(−2x) and, when β is within 1e−5 of the interpolated b_c, b_c itself, so the half (β below or above b_c,
+// which brackets the root by s_c) is always decided right. The upper half evaluates b at its s_u exactly, so its
+// branch split and brackets stay consistent. Because an interpolated b_l may sit a hair on the other side of β than
+// the exact one, the tabulated path brackets both lower branches with [0, s_c] instead of [0, s_l] or [s_l, s_c].
+// Outside [Y0, Y1] (|x| < 2.4e−4 or > 8.9) everything is computed per option as before. The WebAssembly kernel
+// builds the same table with the same operations and interpolates it the same way (same bits).
+const TAB_H = 1 / 128;
+const TAB_INV_H = 128;
+const TAB_Y0 = 1 / 64;
+const TAB_N = 381;
+const TAB_Y1 = TAB_Y0 + (TAB_N - 1) * TAB_H;
+/** β within this relative distance of the interpolated b_c (interpolation error ≤ 8.5e−8): the exact b_c decides the half. */
+const TAB_MARGIN = 1e-5;
+const TAB_W = 6; // values per node
+const lowerTable = new Float64Array(TAB_W * TAB_N);
+
+/**
+ * 1 − erfcx(y), y = √−x: b(x, s_c) = ½e^{x/2}·(1 − erfcx(√−x)). Below y = 0.46875 as e^{y²}·erf(y) − expm1(y²),
+ * whose terms cancel by at most 1.7×.
+ */
+function oneMinusErfcx(x: number, y: number): number {
+  if (y <= 0.46875) return fastExp(-x) * y * erfSmallOverX(y) - Math.expm1(-x);
+  if (y <= 4) return 1 - erfcxMid(y);
+  erfcxInto(y, map, 3);
+  return 1 - map[3];
+}
+
+/** The exact lower-half nodes at x < 0, as the six ratios, into dst[o…o+5]. */
+function lowerNodes(x: number, dst: Float64Array, o: number): void {
+  const bMax = fastExp(0.5 * x);
+  const sc = Math.sqrt(-2 * x);
+  const y = Math.sqrt(-x);
+  const omc = oneMinusErfcx(x, y);
+  const bc = 0.5 * bMax * omc;
+  const vc = bMax * ONE_OVER_SQRT_TWO_PI;
+  const sl = sc - bc / vc;
+  blackIo[4] = x;
+  blackIo[5] = sl;
+  normalisedBlackAt();
+  const bl = blackIo[0];
+  const vl = blackIo[1];
+  map[4] = x;
+  map[5] = sl;
+  map[6] = vl;
+  lowerMap();
+  dst[o] = omc;
+  dst[o + 1] = bl / bc;
+  dst[o + 2] = vl / vc;
+  dst[o + 3] = map[0] / bl;
+  dst[o + 4] = map[1];
+  dst[o + 5] = map[2] * bl;
+}
+/** ln b_l at the same nodes (the lowest branch's table coordinate w = ln b_l / ln β), interpolated into tabOut[6]. */
+const lnBlTable = new Float64Array(TAB_N);
+for (let k = 0; k < TAB_N; k++) {
+  const yk = TAB_Y0 + k * TAB_H;
+  const xk = -(yk * yk);
+  lowerNodes(xk, lowerTable, TAB_W * k);
+  lnBlTable[k] = Math.log(lowerTable[TAB_W * k + 1] * (0.5 * fastExp(0.5 * xk) * lowerTable[TAB_W * k]));
+}
+
+// The lowest branch's s itself, tabulated in two dimensions (y = √−x, w = ln b_l / ln β ∈ (0, 1)) as the smooth
+// q = s·√(−2 ln β)/|x|, filled at module load by solving at the nodes with the rational guess, and interpolated by
+// 4×4-point Lagrange: the guess is then ~1e−8 (median) to ~1.5e−4 (worst measured) off instead of ~4e−2, so
+// that one accurate Householder(3) step usually converges (a step still larger than CONVERGED_STEP takes another).
+const T2_H = 1 / 128;
+const T2_INV_H = 128;
+const T2_NY = 161;
+const T2_Y1 = TAB_Y0 + (T2_NY - 1) * T2_H;
+const T2_HW = 1 / 64;
+const T2_INV_HW = 64;
+const T2_NW = 64;
+const T2_W0 = 1 / 64;
+/**
+ * From this y on, ln b_l is interpolated from the lower table (lnBlTable, ≤ 1.3e−7 off); below, where ln b_l
+ * behaves like a multiple of ln y and does not interpolate, it is computed.
+ */
+const T2_YLN = 0.3;
+/** The lower middle branch's s/s_c over (y, t = (β − b_l)/(b_c − b_l) ∈ [0, 1]), nodes t_j = j/63, after it. */
+const T2_INV_HT = 63;
+const T2_MID = T2_NY * T2_NW;
+const lowestTable = new Float64Array(2 * T2_NY * T2_NW);
+let lowestReady = false;
+
+/** q(y, w) by 4×4-point Lagrange, for y ∈ [TAB_Y0, T2_Y1], w ∈ [T2_W0, 1]. */
+function lowestTableAt(y: number, w: number): number {
+  return table2At(0, (y - TAB_Y0) * T2_INV_H, (w - T2_W0) * T2_INV_HW);
+}
+
+/** s/s_c on the lower middle branch, for y ∈ [TAB_Y0, T2_Y1], t ∈ [0, 1]. */
+function midTableAt(y: number, t: number): number {
+  return table2At(T2_MID, (y - TAB_Y0) * T2_INV_H, t * T2_INV_HT);
+}
+
+/** 4×4-point Lagrange in the table at `base`, at node coordinates (u, v). */
+function table2At(base: number, u: number, v: number): number {
+  let k = Math.floor(u) - 1;
+  if (k < 0) k = 0;
+  else if (k > T2_NY - 4) k = T2_NY - 4;
+  const t = u - (k + 1);
+  const tp = t + 1;
+  const tm = t - 1;
+  const tm2 = t - 2;
+  const a0 = (-t * tm * tm2) / 6;
+  const a1 = (tp * tm * tm2) / 2;
+  const a2 = (-tp * t * tm2) / 2;
+  const a3 = (tp * t * tm) / 6;
+  let j = Math.floor(v) - 1;
+  if (j < 0) j = 0;
+  else if (j > T2_NW - 4) j = T2_NW - 4;
+  const r = v - (j + 1);
+  const rp = r + 1;
+  const rm = r - 1;
+  const rm2 = r - 2;
+  const c0 = (-r * rm * rm2) / 6;
+  const c1 = (rp * rm * rm2) / 2;
+  const c2 = (-rp * r * rm2) / 2;
+  const c3 = (rp * r * rm) / 6;
+  let o = base + k * T2_NW + j;
+  let acc = 0;
+  for (let m = 0; m < 4; m++) {
+    const a = m === 0 ? a0 : m === 1 ? a1 : m === 2 ? a2 : a3;
+    acc += a * (c0 * lowestTable[o] + c1 * lowestTable[o + 1] + c2 * lowestTable[o + 2] + c3 * lowestTable[o + 3]);
+    o += T2_NW;
+  }
+  return acc;
+}
+
+/** Interpolated values at y ∈ [TAB_Y0, TAB_Y1] into tabOut[0…5]. */
+const tabOut = new Float64Array(TAB_W + 1);
+function lowerTableAt(y: number): void {
+  const u = (y - TAB_Y0) * TAB_INV_H;
+  let k = Math.floor(u) - 1;
+  if (k < 0) k = 0;
+  else if (k > TAB_N - 4) k = TAB_N - 4;
+  const t = u - (k + 1);
+  const tp = t + 1;
+  const tm = t - 1;
+  const tm2 = t - 2;
+  const w0 = (-t * tm * tm2) / 6;
+  const w1 = (tp * tm * tm2) / 2;
+  const w2 = (-tp * t * tm2) / 2;
+  const w3 = (tp * t * tm) / 6;
+  const o = TAB_W * k;
+  for (let j = 0; j < TAB_W; j++) {
+    tabOut[j] = w0 * lowerTable[o + j] + w1 * lowerTable[o + TAB_W + j] + w2 * lowerTable[o + 2 * TAB_W + j] + w3 * lowerTable[o + 3 * TAB_W + j];
+  }
+  tabOut[TAB_W] = w0 * lnBlTable[k] + w1 * lnBlTable[k + 1] + w2 * lnBlTable[k + 2] + w3 * lnBlTable[k + 3];
+}
+
+/**
+ * Diagnostics (tests): the six tabulated values 1 − erfcx(y), b_l/b_c, b′_l/b′_c, f_l/b_l, df/dβ, b_l·d²f/dβ² at
+ * x = −y², interpolated from the table (false outside its range) or computed exactly.
+ */
+export function lowerGuessRatios(y: number, out: Float64Array, exact: boolean): boolean {
+  if (exact) {
+    lowerNodes(-(y * y), out, 0);
+    return true;
+  }
+  if (!(y >= TAB_Y0 && y <= TAB_Y1)) return false;
+  lowerTableAt(y);
+  out.set(tabOut.subarray(0, TAB_W));
+  return true;
+}
+
+/**
+ * Diagnostics (tests): the lowest branch's tabulated guess of s for (β, x) as the solver forms it, or NaN where the
+ * solver does not use the table (outside its y or w range, or β not below the interpolated b_l).
+ */
+export function lowestTableGuess(beta: number, x: number): number {
+  const y = Math.sqrt(-x);
+  if (!(y >= TAB_Y0 && y <= T2_Y1) || !lowestReady) return NaN;
+  lowerTableAt(y);
+  const bc = 0.5 * fastExp(0.5 * x) * tabOut[0];
+  const bl = tabOut[1] * bc;
+  if (!(beta < bl && beta > 0)) return NaN;
+  const lnB = Math.log(beta);
+  const w = (y >= T2_YLN ? tabOut[TAB_W] : Math.log(bl)) / lnB;
+  if (!(w >= T2_W0 && w <= 1)) return NaN;
+  return (lowestTableAt(y, w) * -x) / Math.sqrt(-2 * lnB);
+}
+
 /** f_u(s) = Φ(−s/2) and its first two derivatives with respect to β. */
 function upperMap(x: number, s: number): void {
   map[0] = normCdf(-0.5 * s);
@@ -196,14 +388,14 @@ export function impliedNormalisedVolOtm(beta: number, x: number): number {
   // b′(x, s_c) = e^{x/2}/√(2π): one rational and the e^{x/2} already at hand, instead of a general evaluation.
   // Below y = 0.46875, 1 − erfcx(y) = e^{y²}·erf(y) − expm1(y²) (y² = −x), whose terms cancel by at most 1.7×.
   const y = Math.sqrt(-x);
-  let omc: number; // 1 − erfcx(y)
-  if (y <= 0.46875) omc = fastExp(-x) * y * erfSmallOverX(y) - Math.expm1(-x);
-  else if (y <= 4) omc = 1 - erfcxMid(y);
-  else {
-    erfcxInto(y, map, 3);
-    omc = 1 - map[3];
-  }
-  const bc = 0.5 * bMax * omc;
+  const tab = y >= TAB_Y0 && y <= TAB_Y1;
+  let bc: number;
+  if (tab) {
+    lowerTableAt(y);
+    bc = 0.5 * bMax * tabOut[0];
+    // The half (β below or above b_c) brackets the root: decide it on the exact b_c when β is that close.
+    if (!(Math.abs(beta - bc) > TAB_MARGIN * bc)) bc = 0.5 * bMax * oneMinusErfcx(x, y);
+  } else bc = 0.5 * bMax * oneMinusErfcx(x, y);
   const vc = bMax * ONE_OVER_SQRT_TWO_PI;
   let s: number;
   let lo = 0;
@@ -212,35 +404,65 @@ export function impliedNormalisedVolOtm(beta: number, x: number): number {
 
   if (beta < bc) {
     const sl = sc - bc / vc;
-    blackIo[4] = x;
-    blackIo[5] = sl;
-    normalisedBlackGuessAt();
-    const bl = blackIo[0];
-    const vl = blackIo[1];
+    let bl: number;
+    let vl: number;
+    if (tab) {
+      bl = tabOut[1] * bc;
+      vl = tabOut[2] * vc;
+    } else {
+      blackIo[4] = x;
+      blackIo[5] = sl;
+      normalisedBlackGuessAt();
+      bl = blackIo[0];
+      vl = blackIo[1];
+    }
     hi = sc;
     if (sl > 0 && beta >= bl) {
-      const r = rFitRight(bl, bc, sl, sc, 1 / vl, 1 / vc, 0, false);
-      rc[0] = beta;
-      rc[1] = bl;
-      rc[2] = bc;
-      rc[3] = sl;
-      rc[4] = sc;
-      rc[5] = 1 / vl;
-      rc[6] = 1 / vc;
-      rc[7] = r;
-      s = rationalCubic();
-      lo = sl;
+      if (tab && lowestReady && y <= T2_Y1) {
+        s = midTableAt(y, (beta - bl) / (bc - bl)) * sc;
+      } else {
+        const r = rFitRight(bl, bc, sl, sc, 1 / vl, 1 / vc, 0, false);
+        rc[0] = beta;
+        rc[1] = bl;
+        rc[2] = bc;
+        rc[3] = sl;
+        rc[4] = sc;
+        rc[5] = 1 / vl;
+        rc[6] = 1 / vc;
+        rc[7] = r;
+        s = rationalCubic();
+      }
+      lo = tab ? 0 : sl;
       objective = OBJ_DIRECT;
     } else {
       objective = OBJ_LOWER;
       if (sl > 0 && bl > 0) {
-        map[4] = x;
-        map[5] = sl;
-        map[6] = vl;
-        lowerMap();
-        const fl = map[0];
-        const d1 = map[1];
-        const d2 = map[2];
+        let w = 0;
+        let lnB = 0;
+        if (tab && lowestReady && y <= T2_Y1) {
+          lnB = Math.log(beta);
+          w = (y >= T2_YLN ? tabOut[TAB_W] : Math.log(bl)) / lnB;
+        }
+        if (w >= T2_W0 && w <= 1) {
+          s = (lowestTableAt(y, w) * -x) / Math.sqrt(-2 * lnB);
+          hi = sc;
+        } else {
+        let fl: number;
+        let d1: number;
+        let d2: number;
+        if (tab) {
+          fl = tabOut[3] * bl;
+          d1 = tabOut[4];
+          d2 = tabOut[5] / bl;
+        } else {
+          map[4] = x;
+          map[5] = sl;
+          map[6] = vl;
+          lowerMap();
+          fl = map[0];
+          d1 = map[1];
+          d2 = map[2];
+        }
         let f = -1;
         if (d2 > -SQRT_DBL_MAX && d2 < SQRT_DBL_MAX) {
           const r = rFitRight(0, bl, 0, fl, 1, d1, d2, true);
@@ -259,7 +481,8 @@ export function impliedNormalisedVolOtm(beta: number, x: number): number {
           f = (fl * tt + bl * (1 - tt)) * tt;
         }
         s = inverseLowerMap(x, f);
-        hi = sl;
+        hi = tab ? sc : sl;
+        }
       } else {
         s = inverseLowerMap(x, beta);
       }
@@ -372,8 +595,8 @@ function householder(objective: number): number {
     let nu: number; // Newton step −g/g'
     let h2: number; // g''/g'
     let h3: number; // g'''/g'
-    // The first iterate (a few digits off) is evaluated to ~1e−11 only; every later one, including the last, exactly.
-    const accurate = it > 0;
+    // Every iterate on the accurate b (the tabulated guesses usually converge in one step, which must be exact).
+    const accurate = true;
     if (objective === OBJ_DIRECT) {
       blackIo[4] = x;
       blackIo[5] = s;
@@ -455,3 +678,23 @@ function householder(objective: number): number {
   iterationsOfLastCall = it;
   return s;
 }
+
+// Fill the two tables (after everything above is defined): solve at each node with the rational guess.
+for (let k = 0; k < T2_NY; k++) {
+  const yk = TAB_Y0 + k * T2_H;
+  const xk = -(yk * yk);
+  lowerNodes(xk, tabOut, 0);
+  const bcN = 0.5 * fastExp(0.5 * xk) * tabOut[0];
+  const blN = tabOut[1] * bcN;
+  const lnBl = Math.log(blN);
+  const scN = Math.sqrt(-2 * xk);
+  for (let j = 0; j < T2_NW; j++) {
+    const wj = T2_W0 + j * T2_HW;
+    const lnB = lnBl / wj;
+    const sk = impliedNormalisedVolOtm(Math.exp(lnB), xk);
+    lowestTable[k * T2_NW + j] = (sk * Math.sqrt(-2 * lnB)) / -xk;
+    const tj = j / T2_INV_HT;
+    lowestTable[T2_MID + k * T2_NW + j] = impliedNormalisedVolOtm(blN + tj * (bcN - blN), xk) / scN;
+  }
+}
+lowestReady = true;

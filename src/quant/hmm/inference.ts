@@ -188,3 +188,58 @@ export function viterbiWholeSample(model: GaussianHmm, obs: Observations): { use
   for (let t = n - 1; t > 0; t--) path[t - 1] = back[t * k + path[t]];
   return { usesWholeSample: true, path, logProb };
 }
+
+/**
+ * One forward step with only some columns of the observation known (`observed[m]` = 1): the Gaussian emission is
+ * marginalised over the unknown columns, which for a Gaussian is the density of the observed sub-vector under the
+ * sub-mean and sub-covariance. Used for a provisional intraday observation (today's VIX is known, today's return
+ * and realised volatility are not yet). `prev` = filtered probabilities of the previous step (null: the start
+ * distribution). Returns p(state_t | x_0..x_{t−1}, x_t[observed]). Throws when no column is observed or a
+ * sub-covariance is not positive definite.
+ */
+export function partialFilterStep(model: GaussianHmm, prev: ArrayLike<number> | null, x: ArrayLike<number>, observed: ArrayLike<number>): Float64Array {
+  const { k, d } = model;
+  const idx: number[] = [];
+  for (let m = 0; m < d; m++) {
+    if (observed[m]) {
+      if (!Number.isFinite(x[m])) throw new HmmInputError(`observed column ${m} is not finite`);
+      idx.push(m);
+    }
+  }
+  const o = idx.length;
+  if (o === 0) throw new HmmInputError('no observed column');
+  const sub = new Float64Array(o * o);
+  const chol = new Float64Array(o * o);
+  const inv = new Float64Array(o * o);
+  const diff = new Float64Array(o);
+  const logB = new Float64Array(k);
+  let mx = -Infinity;
+  for (let j = 0; j < k; j++) {
+    for (let r = 0; r < o; r++) for (let c = 0; c < o; c++) sub[r * o + c] = model.covariances[j * d * d + idx[r] * d + idx[c]];
+    const logDet = cholesky(sub, 0, o, chol, 0);
+    if (Number.isNaN(logDet)) throw new HmmInputError(`sub-covariance of state ${j} is not positive definite`);
+    invertLower(chol, 0, o, inv, 0);
+    for (let r = 0; r < o; r++) diff[r] = x[idx[r]] - model.means[j * d + idx[r]];
+    let q = 0;
+    for (let r = 0; r < o; r++) {
+      let z = 0;
+      for (let c = 0; c <= r; c++) z += inv[r * o + c] * diff[c];
+      q += z * z;
+    }
+    logB[j] = -0.5 * (o * LOG_2PI + logDet) - 0.5 * q;
+    if (logB[j] > mx) mx = logB[j];
+  }
+  const start = flooredCopy(model.startProb);
+  const trans = flooredCopy(model.transition);
+  const out = new Float64Array(k);
+  let s = 0;
+  for (let j = 0; j < k; j++) {
+    let pred = 0;
+    if (prev === null) pred = start[j];
+    else for (let i = 0; i < k; i++) pred += prev[i] * trans[i * k + j];
+    out[j] = pred * Math.exp(logB[j] - mx);
+    s += out[j];
+  }
+  for (let j = 0; j < k; j++) out[j] /= s;
+  return out;
+}

@@ -18,14 +18,7 @@ const sinhCache = new Map<string, Float64Array>();
 /** k = m + σ·sinh(u), u uniform: dense near the vertex of the smile, reaching |y| = yMax in the wings. */
 export function sinhGrid(m: number, sigma: number, n: number, yMax = 1e5): Float64Array {
   // The y values only depend on (n, yMax): tabulated once (the verification runs this for every candidate).
-  const key = `${n}:${yMax}`;
-  let ys = sinhCache.get(key);
-  if (!ys) {
-    ys = new Float64Array(n);
-    const u = Math.asinh(yMax);
-    for (let i = 0; i < n; i++) ys[i] = Math.sinh(-u + (2 * u * i) / (n - 1));
-    if (sinhCache.size < 64) sinhCache.set(key, ys);
-  }
+  const ys = sinhYs(n, yMax);
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) out[i] = m + sigma * ys[i];
   return out;
@@ -111,12 +104,86 @@ export interface ButterflyReport {
  */
 export function butterflyReport(p: RawSvi, kMin: number, kMax: number, nUniform = 2001, nY = 801): ButterflyReport {
   const [lo, hi] = checkRange(kMin, kMax);
-  const a = minGOn(p, uniformGrid(lo, hi, nUniform));
-  const b = minGOn(p, sinhGrid(p.m, p.sigma, nY));
-  const best = a.minG <= b.minG ? a : b;
+  // The same points as minGOn(p, uniformGrid(lo, hi, nUniform)) and minGOn(p, sinhGrid(p.m, p.sigma, nY)), bit for
+  // bit, without building the grids (this runs for every candidate of every fit).
+  const aG = minGGrid(p, lo, hi, nUniform, null);
+  const aK = scratchAt;
+  const bG = minGGrid(p, p.m, p.sigma, nY, sinhYs(nY, 1e5));
+  const useA = aG <= bG;
+  const minG = useA ? aG : bG;
+  const at = useA ? aK : scratchAt;
   const maxSlope = sviMaxWingSlope(p);
-  const free = best.minG >= 0 && maxSlope <= MAX_WING_SLOPE + 1e-12 && sviMinW(p) > 0;
-  return { minG: best.minG, at: best.at, maxSlope, free };
+  const free = minG >= 0 && maxSlope <= MAX_WING_SLOPE + 1e-12 && sviMinW(p) > 0;
+  return { minG, at, maxSlope, free };
+}
+
+let scratchAt = NaN;
+let gScratch = new Float64Array(0);
+
+/** The tabulated sinh ordinates of sinhGrid (shared cache). */
+function sinhYs(n: number, yMax: number): Float64Array {
+  const key = `${n}:${yMax}`;
+  let ys = sinhCache.get(key);
+  if (!ys) {
+    ys = new Float64Array(n);
+    const u = Math.asinh(yMax);
+    for (let i = 0; i < n; i++) ys[i] = Math.sinh(-u + (2 * u * i) / (n - 1));
+    if (sinhCache.size < 64) sinhCache.set(key, ys);
+  }
+  return ys;
+}
+
+/**
+ * minGOn on an implicit grid: uniform lo + (hi − lo)·i/(n − 1) when `ys` is null, else lo + hi·ys[i] (lo = m,
+ * hi = σ: the sinh grid). Result in scratchMin / scratchAt. Same arithmetic as sviG / minGOn.
+ */
+function minGGrid(p: RawSvi, lo: number, hi: number, n: number, ys: Float64Array | null): number {
+  if (gScratch.length < n) gScratch = new Float64Array(n);
+  const vals = gScratch;
+  const pa = p.a;
+  const pb = p.b;
+  const pr = p.rho;
+  const pm = p.m;
+  const s2 = p.sigma * p.sigma;
+  let minG = Infinity;
+  let at = NaN;
+  for (let i = 0; i < n; i++) {
+    const k = ys ? lo + hi * ys[i] : lo + ((hi - lo) * i) / (n - 1);
+    const x = k - pm;
+    const r = x * x + s2;
+    const sq = Math.sqrt(r);
+    const w = pa + pb * (pr * x + sq);
+    let g: number;
+    if (!(w > 0)) g = -Infinity;
+    else {
+      const w1 = pb * (pr + x / sq);
+      const w2 = (pb * s2) / (r * sq);
+      const t = 1 - (k * w1) / (2 * w);
+      g = t * t - ((w1 * w1) / 4) * (1 / w + 0.25) + w2 / 2;
+      if (Number.isNaN(g)) g = -Infinity;
+    }
+    vals[i] = g;
+    if (g < minG) {
+      minG = g;
+      at = k;
+    }
+  }
+  if (minG > -Infinity) {
+    for (let i = 1; i + 1 < n; i++) {
+      const v = vals[i];
+      if (v <= vals[i - 1] && v <= vals[i + 1] && v < 0.05) {
+        const k0 = ys ? lo + hi * ys[i - 1] : lo + ((hi - lo) * (i - 1)) / (n - 1);
+        const k1 = ys ? lo + hi * ys[i + 1] : lo + ((hi - lo) * (i + 1)) / (n - 1);
+        const r = goldenMin(p, k0, k1);
+        if (r.g < minG) {
+          minG = r.g;
+          at = r.k;
+        }
+      }
+    }
+  }
+  scratchAt = at;
+  return minG;
 }
 
 /**
@@ -131,8 +198,8 @@ export function butterflyQuickReject(p: RawSvi, kMin: number, kMax: number, nUni
   for (let i = 0; i < nUniform; i += stride) {
     if (!(sviG(p, lo + ((hi - lo) * i) / (nUniform - 1)) >= 0)) return true;
   }
-  const ys = sinhGrid(p.m, p.sigma, nY);
-  for (let i = 0; i < nY; i += stride) if (!(sviG(p, ys[i]) >= 0)) return true;
+  const ys = sinhYs(nY, 1e5);
+  for (let i = 0; i < nY; i += stride) if (!(sviG(p, p.m + p.sigma * ys[i]) >= 0)) return true;
   return false;
 }
 

@@ -94,9 +94,17 @@ export function rawCalendarGap(earlier: RawSvi, later: RawSvi, lo: number, hi: n
   };
   const vals = relBuf.length >= grid.length ? relBuf : (relBuf = new Float64Array(grid.length));
   const wE = earlierW(earlier, grid);
+  // sviW(later, ·) inlined with the parameters hoisted (the same arithmetic).
+  const la = later.a;
+  const lb = later.b;
+  const lr = later.rho;
+  const lm = later.m;
+  const ls = later.sigma;
   for (let j = 0; j < grid.length; j++) {
     const we = wE[j];
-    const r0 = (sviW(later, grid[j]) - we) / Math.max(Math.abs(we), 1e-300);
+    const x = grid[j] - lm;
+    const wl = la + lb * (lr * x + Math.sqrt(x * x + ls * ls));
+    const r0 = (wl - we) / Math.max(Math.abs(we), 1e-300);
     const r = Number.isNaN(r0) ? -Infinity : r0;
     vals[j] = r;
     if (r < minRel) {
@@ -111,31 +119,10 @@ export function rawCalendarGap(earlier: RawSvi, later: RawSvi, lo: number, hi: n
   for (let j = 1; j + 1 < grid.length && refined < 16; j++) {
     if (vals[j] <= vals[j - 1] && vals[j] <= vals[j + 1] && vals[j] < 1e-4 && vals[j] > -CALENDAR_REL_TOL * 1e3) {
       refined++;
-      let a = grid[j - 1];
-      let b = grid[j + 1];
-      let c = b - GR * (b - a);
-      let d = a + GR * (b - a);
-      let rc = rel(c);
-      let rd = rel(d);
-      for (let it = 0; it < 60 && b - a > 1e-12 * (1 + Math.abs(a)); it++) {
-        if (rc < rd) {
-          b = d;
-          d = c;
-          rd = rc;
-          c = b - GR * (b - a);
-          rc = rel(c);
-        } else {
-          a = c;
-          c = d;
-          rc = rd;
-          d = a + GR * (b - a);
-          rd = rel(d);
-        }
-      }
-      const [k, r] = rc < rd ? [c, rc] : [d, rd];
-      if (r < minRel) {
-        minRel = r;
-        at = k;
+      const r = refineMin(earlier, later, grid[j - 1], grid[j + 1], rel);
+      if (r.r < minRel) {
+        minRel = r.r;
+        at = r.k;
       }
     }
   }
@@ -152,6 +139,119 @@ export function rawCalendarGap(earlier: RawSvi, later: RawSvi, lo: number, hi: n
   wing(earlier.b * (1 + earlier.rho), later.b * (1 + later.rho), FAR);
   wing(earlier.b * (1 - earlier.rho), later.b * (1 - later.rho), -FAR);
   return { minRel, at, dw, free: minRel >= -CALENDAR_REL_TOL };
+}
+
+/**
+ * True when `rawCalendarGap(earlier, later, lo, hi, n)` is certain to report a violation, found cheaply: a wing slope
+ * below the earlier slice's, or one of the check's own grid points (the same values, bit for bit) below tolerance.
+ * False means "run the full check". Lets a caller skip most of the full check for fits that clearly cross.
+ */
+export function calendarQuickReject(earlier: RawSvi, later: RawSvi, lo: number, hi: number, n = 2001): boolean {
+  const tol = CALENDAR_REL_TOL;
+  const sE = earlier.b * (1 + earlier.rho);
+  const sL = earlier.b * (1 - earlier.rho);
+  if ((later.b * (1 + later.rho) - sE) / Math.max(sE, 1e-300) < -tol) return true;
+  if ((later.b * (1 - later.rho) - sL) / Math.max(sL, 1e-300) < -tol) return true;
+  const grid = calendarGrid(lo, hi, n);
+  const wE = earlierW(earlier, grid);
+  const la = later.a;
+  const lb = later.b;
+  const lr = later.rho;
+  const lm = later.m;
+  const ls = later.sigma;
+  // Coarse stride first (crossings are usually wide), then the rest.
+  for (const [start, stride] of [
+    [0, 16],
+    [0, 1],
+  ]) {
+    for (let j = start; j < grid.length; j += stride) {
+      const we = wE[j];
+      const x = grid[j] - lm;
+      const wl = la + lb * (lr * x + Math.sqrt(x * x + ls * ls));
+      const r = (wl - we) / Math.max(Math.abs(we), 1e-300);
+      if (Number.isNaN(r) || r < -tol) return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * Minimum of the relative gap rel(k) = (w_L − w_E)/w_E in a bracket [lo, hi] around a grid-local minimum: the root of
+ * its derivative, whose sign is that of N(k) = w_L′ w_E − w_L w_E′ (w_E > 0), by safeguarded secant (Illinois) steps
+ * on N to 1e-13 relative width; golden-section search when N does not change sign in the bracket. The smaller of
+ * the stationary point's value and the bracket's end values is returned.
+ */
+function refineMin(e: RawSvi, l: RawSvi, lo: number, hi: number, rel: (k: number) => number): { k: number; r: number } {
+  const nAt = (k: number): number => {
+    const xe = k - e.m;
+    const se = Math.sqrt(xe * xe + e.sigma * e.sigma);
+    const we = e.a + e.b * (e.rho * xe + se);
+    const we1 = e.b * (e.rho + xe / se);
+    const xl = k - l.m;
+    const sl = Math.sqrt(xl * xl + l.sigma * l.sigma);
+    const wl = l.a + l.b * (l.rho * xl + sl);
+    const wl1 = l.b * (l.rho + xl / sl);
+    return wl1 * we - wl * we1;
+  };
+  let a = lo;
+  let b = hi;
+  let fa = nAt(a);
+  let fb = nAt(b);
+  const ra = rel(lo);
+  const rb = rel(hi);
+  let bestK = ra <= rb ? lo : hi;
+  let bestR = Math.min(ra, rb);
+  if (!(fa <= 0 && fb >= 0)) {
+    // No sign change of the derivative: golden-section search, as a plain bracketed minimum.
+    let c = b - GR * (b - a);
+    let d = a + GR * (b - a);
+    let rc = rel(c);
+    let rd = rel(d);
+    for (let it = 0; it < 60 && b - a > 1e-12 * (1 + Math.abs(a)); it++) {
+      if (rc < rd) {
+        b = d;
+        d = c;
+        rd = rc;
+        c = b - GR * (b - a);
+        rc = rel(c);
+      } else {
+        a = c;
+        c = d;
+        rc = rd;
+        d = a + GR * (b - a);
+        rd = rel(d);
+      }
+    }
+    const [k, r] = rc < rd ? [c, rc] : [d, rd];
+    return r < bestR ? { k, r } : { k: bestK, r: bestR };
+  }
+  let side = 0;
+  let x = 0.5 * (a + b);
+  for (let it = 0; it < 60 && b - a > 1e-13 * (1 + Math.abs(a)); it++) {
+    x = fa === fb ? 0.5 * (a + b) : a + ((b - a) * fa) / (fa - fb);
+    if (!(x > a && x < b)) x = 0.5 * (a + b);
+    const fx = nAt(x);
+    if (fx === 0) break;
+    if (fx < 0) {
+      a = x;
+      fa = fx;
+      if (side === -1) fb /= 2;
+      side = -1;
+    } else {
+      b = x;
+      fb = fx;
+      if (side === 1) fa /= 2;
+      side = 1;
+    }
+  }
+  for (const k of [x, a, b]) {
+    const r = rel(k);
+    if (r < bestR) {
+      bestR = r;
+      bestK = k;
+    }
+  }
+  return { k: bestK, r: bestR };
 }
 
 /**

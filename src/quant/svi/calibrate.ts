@@ -5,10 +5,12 @@
  * caller's quote-quality weights (Manifold uses 1 / half-spread² in vol, so residuals are in half-spreads).
  *
  * 1. Quasi-explicit search (inner.ts): total variance is linear in (a, d, c) for fixed (m, σ), so the 5-D problem
- *    becomes an exact 3-variable QP inside a 2-D search over (m, ln σ): a coarse scan picks the starts (or the
- *    previous fit's (m, σ) for live refits), Nelder-Mead polishes them. Vol residuals are mapped to variance
- *    residuals exactly by σ_m − σ = (w_m − w) / (T (σ_m + σ)), re-weighted once (IRLS) with the model vols. When the
- *    unconstrained optimum has butterfly arbitrage, the search is repeated with an exact (L1) penalty on g < δ.
+ *    becomes an exact 3-variable QP (Goldfarb-Idnani dual active set) inside a 2-D search over (m, ln σ): a coarse
+ *    scan picks the start (or the previous fit's (m, σ) for live refits), Nelder-Mead polishes it (a second start
+ *    only when the first optimum is butterfly-free). Vol residuals are mapped to variance residuals exactly by
+ *    σ_m − σ = (w_m − w) / (T (σ_m + σ)), re-weighted once (IRLS) with the model vols. When the unconstrained optimum
+ *    has butterfly arbitrage, the search is repeated from the best scan cells with an exact (L1) penalty on g < δ
+ *    (on a vertex and a uniform grid: only a start for step 2, which carries the full penalty set).
  * 2. Levenberg-Marquardt polish on the exact vol objective in all 5 parameters, with penalties for what the inner
  *    polyhedron cannot express: g(k) ≥ δ (Gatheral-Jacquier: no butterfly arbitrage) on grids far past the quotes
  *    and at the moving points where g can dip in a narrow band (dipG), min w > 0, Lee's bound b(1 + |ρ|) ≤ 1.98.
@@ -24,10 +26,12 @@
  *    slopes c ± d ≥ σ s_prev are linear in (a, d, c), so each inner optimum is exactly feasible at those points;
  *    LM carries the same points (plus far ones) as penalty rows; and every candidate's verification includes the
  *    calendar check. Left between the points, a small shortfall is closed by the minimal uniform lift of a (verified
- *    again: raising w can break g ≥ 0 where k·w′ > 2w); the floor itself (equal variance) is the last resort.
+ *    again: raising w can break g ≥ 0 where k·w′ > 2w); the floor itself (equal variance) is the last resort, and
+ *    is also taken when it fits the quotes better than the refit (a guard against a refit run off to a degenerate
+ *    point, which would otherwise become the floor of every later slice).
  */
 import { butterflyQuickReject, butterflyReport, checkRange, dipG, MAX_DIPS, sinhGrid, uniformGrid, type ButterflyReport } from './butterfly.js';
-import { calendarGrid, earlierW, rawCalendarGap } from './calendar.js';
+import { calendarGrid, calendarQuickReject, earlierW, rawCalendarGap, type CalendarGap } from './calendar.js';
 import { InnerSolver } from './inner.js';
 import { nelderMead } from './nelder-mead.js';
 import { solveInPlace } from './linalg.js';
@@ -105,6 +109,18 @@ export interface SviFitResult {
 /** Margin the LM penalty keeps g above, so that the dense verification rarely needs the repair step. */
 const G_MARGIN = 2e-4;
 
+/**
+ * Nelder-Mead budget of the outer searches (per start) and of the IRLS re-weighting pass (half of it in a refit under
+ * a floor, which starts at the own fit's (m, σ) and is followed by LM anyway).
+ */
+const NM_EVALS = 45;
+const IRLS_EVALS = 40;
+const IRLS_EVALS_FLOOR = 20;
+/** The penalised search re-ranks this many of the best unpenalised scan cells. */
+const PEN_CELLS = 12;
+/** Levenberg-Marquardt: iterations per run and relative convergence tolerance (the model decrease or the gain). */
+const LM_ITERS = 12;
+const LM_TOL = 1e-4;
 function fail(status: SviFitStatus, message: string): SviFitResult {
   return { status, params: null, objective: NaN, minG: NaN, repaired: false, evals: 0, calendar: 'none', message };
 }
@@ -121,7 +137,6 @@ export function fitSviSlice(q: SliceQuotes, opts: SviFitOptions = {}): SviFitRes
   if (!fl) return fitCore(q, opts);
   const own = opts.own ?? fitCore(q, { ...opts, floor: null });
   if (own.status !== 'ok' || !own.params) return own;
-  const n = q.k.length;
   const kMin = q.k.reduce((a, x) => Math.min(a, x), Infinity);
   const kMax = q.k.reduce((a, x) => Math.max(a, x), -Infinity);
   const lo = Math.min(kMin, fl.kMin);
@@ -130,29 +145,57 @@ export function fitSviSlice(q: SliceQuotes, opts: SviFitOptions = {}): SviFitRes
   const capR = Math.max(fl.capR ?? Infinity, fl.params.b * (1 + fl.params.rho));
   const capL = Math.max(fl.capL ?? Infinity, fl.params.b * (1 - fl.params.rho));
   const withinCaps = (p: RawSvi): boolean => p.b * (1 + p.rho) <= capR * (1 + 1e-6) && p.b * (1 - p.rho) <= capL * (1 + 1e-6);
-  if (rawCalendarGap(fl.params, own.params, lo, hi).free && withinCaps(own.params)) return { ...own, calendar: 'free' };
+  const ownFree = !calendarQuickReject(fl.params, own.params, lo, hi) && rawCalendarGap(fl.params, own.params, lo, hi).free;
+  if (ownFree && withinCaps(own.params)) return { ...own, calendar: 'free' };
   // The full search under the floor, its outer search warm-started at the own fit's (m, σ): the floor moves the
   // optimum, rarely its basin. (Polishing the own fit alone under the floor was tried: it lands in poor basins.)
   const con = fitCore(q, { ...opts, warm: opts.warm ?? own.params });
   let best: SviFitResult = { ...con, evals: con.evals + own.evals, calendar: con.calendar === 'free' ? 'constrained' : con.calendar };
+  let gapFor: RawSvi | null = null;
+  let gapVal: CalendarGap | null = null;
+  const gapOf = (c: RawSvi): CalendarGap => {
+    if (c !== gapFor || !gapVal) {
+      gapVal = rawCalendarGap(fl.params, c, lo, hi);
+      gapFor = c;
+    }
+    return gapVal;
+  };
   const check = (c: RawSvi): ButterflyReport => {
     const r = butterflyReport(c, kMin, kMax);
-    return r.free && !rawCalendarGap(fl.params, c, lo, hi).free ? { ...r, free: false } : r;
+    return r.free && !gapOf(c).free ? { ...r, free: false } : r;
   };
-  const lifted = withinCaps(own.params) ? floorTarget(own.params, fl.params, lo, hi, check) : fl.params;
-  if (lifted !== fl.params) {
-    let wsum = 0;
-    for (let i = 0; i < n; i++) wsum += q.weight[i];
-    let obj = 0;
-    for (let i = 0; i < n; i++) {
-      const r = Math.sqrt(Math.max(sviW(lifted, q.k[i]), 1e-16) / q.t) - q.mid[i];
-      obj += ((q.weight[i] * n) / wsum) * r * r;
-    }
+  // The own fit lifted onto the floor: verified only when its objective would win.
+  const lifted = withinCaps(own.params) ? liftOnto(own.params, fl.params, lo, hi, gapOf) : null;
+  if (lifted) {
+    const obj = volObjective(q, lifted);
     if (!(best.objective <= obj)) {
-      best = { ...best, params: lifted, objective: obj, minG: check(lifted).minG, calendar: 'lifted' };
+      const r = check(lifted);
+      if (r.free) best = { ...best, params: lifted, objective: obj, minG: r.minG, calendar: 'lifted' };
+    }
+  }
+  // Guard: the floor itself (equal total variance: calendar-free) when it fits better than the refit, e.g. when the
+  // refit under a hard floor ran off to a degenerate point. Verified on this slice's range like any candidate.
+  if (fl.params.b > 0 || fl.params.a > 0) {
+    const objF = volObjective(q, fl.params);
+    if (objF < best.objective) {
+      const r = check(fl.params);
+      if (r.free) best = { ...best, params: fl.params, objective: objF, minG: r.minG, calendar: 'floor' };
     }
   }
   return best;
+}
+
+/** The fit objective of `p` on the quotes: Σ ωᵢ (σ_model − σ_mid)² with the weights normalised to sum n. */
+function volObjective(q: SliceQuotes, p: RawSvi): number {
+  const n = q.k.length;
+  let wsum = 0;
+  for (let i = 0; i < n; i++) wsum += q.weight[i];
+  let obj = 0;
+  for (let i = 0; i < n; i++) {
+    const r = Math.sqrt(Math.max(sviW(p, q.k[i]), 1e-16) / q.t) - q.mid[i];
+    obj += ((q.weight[i] * n) / wsum) * r * r;
+  }
+  return obj;
 }
 
 function fitCore(q: SliceQuotes, opts: SviFitOptions): SviFitResult {
@@ -198,7 +241,17 @@ function fitCore(q: SliceQuotes, opts: SviFitOptions): SviFitResult {
   const calLo = fl ? Math.min(kMin, fl.kMin) : kMin;
   const calHi = fl ? Math.max(kMax, fl.kMax) : kMax;
   if (fl) inner.setFloor(floorRows(fl.params, calLo, calHi, false, fl.capR, fl.capL));
-  const calendarFree = (c: RawSvi): boolean => !fl || rawCalendarGap(fl.params, c, calLo, calHi).free;
+  // The last calendar gap, by parameter object (the verification and the outcome label ask for the same point).
+  let gapFor: RawSvi | null = null;
+  let gapVal: CalendarGap | null = null;
+  const gapOf = (c: RawSvi): CalendarGap => {
+    if (c !== gapFor || !gapVal) {
+      gapVal = rawCalendarGap(fl!.params, c, calLo, calHi);
+      gapFor = c;
+    }
+    return gapVal;
+  };
+  const calendarFree = (c: RawSvi): boolean => !fl || gapOf(c).free;
   /** Butterfly report, with `free` also requiring the calendar floor. */
   const check = (c: RawSvi, nU?: number, nY?: number): ButterflyReport => {
     const r = butterflyReport(c, kMin, kMax, nU, nY);
@@ -212,11 +265,11 @@ function fitCore(q: SliceQuotes, opts: SviFitOptions): SviFitResult {
   let evals = 0;
   const [cLo, cHi] = checkRange(kMin, kMax);
   const NU = 41;
-  // Butterfly violation of the inner optimum at (m, σ): a sinh grid around the vertex, a uniform grid far past the
-  // quotes, and the dip points of dipG. μ = 0 turns it off (the unconstrained quasi-explicit search).
+  // Butterfly violation of the inner optimum at (m, σ): a sinh grid around the vertex and a uniform grid far past the
+  // quotes (the narrow dips of dipG are left to the LM penalty and the verification: this only ranks starts).
+  // μ = 0 turns it off (the unconstrained quasi-explicit search).
   let mu = 0;
   const zTmp = { a: 0, d: 0, c: 0, m: 0, sigma: 1 };
-  const dips = new Float64Array(MAX_DIPS);
   // Vertex grid in y = (k − m)/σ, fixed: y, √(y² + 1) and (y² + 1)^(−3/2) are tabulated once, so g there costs
   // no square root (w, w′, w″ are linear in (a, d, c) for given y).
   const NY = 41;
@@ -255,14 +308,28 @@ function fitCore(q: SliceQuotes, opts: SviFitOptions): SviFitResult {
     // and its negative g, well past the quotes.
     const uLo = Math.min(cLo, m - 4 * sigma);
     const uHi = Math.max(cHi, m + 4 * sigma);
-    for (let j = 0; j < NU; j++) {
-      const g = sviG(p, uLo + ((uHi - uLo) * j) / (NU - 1));
-      if (!(g >= G_MARGIN)) v += Number.isNaN(g) || g < -10 ? 10 : G_MARGIN - g;
-    }
-    dipG(p, uLo, uHi, 20, dips);
-    for (let j = 0; j < MAX_DIPS; j++) {
-      const g = dips[j];
-      if (!(g >= G_MARGIN)) v += Number.isNaN(g) || g < -10 ? 10 : G_MARGIN - g;
+    {
+      // sviG inlined, parameters hoisted (the same arithmetic).
+      const pa = p.a;
+      const pb = p.b;
+      const pr = p.rho;
+      const pm = p.m;
+      const s2 = p.sigma * p.sigma;
+      for (let j = 0; j < NU; j++) {
+        const k = uLo + ((uHi - uLo) * j) / (NU - 1);
+        const x = k - pm;
+        const r = x * x + s2;
+        const sq = Math.sqrt(r);
+        const w = pa + pb * (pr * x + sq);
+        let g: number;
+        if (!(w > 0)) g = -Infinity;
+        else {
+          const w1 = pb * (pr + x / sq);
+          const t = 1 - (k * w1) / (2 * w);
+          g = t * t - ((w1 * w1) / 4) * (1 / w + 0.25) + (pb * s2) / (r * sq) / 2;
+        }
+        if (!(g >= G_MARGIN)) v += Number.isNaN(g) || g < -10 ? 10 : G_MARGIN - g;
+      }
     }
     return v;
   };
@@ -274,8 +341,9 @@ function fitCore(q: SliceQuotes, opts: SviFitOptions): SviFitResult {
     return r.sse + mu * innerViolation(x[0], sigma, r.a, r.d, r.c);
   };
   const step = [Math.max(0.05 * span, 1e-3), 0.5];
-  // Loose tolerances on purpose: the LM polish converges quadratically once in the right basin.
-  const nmOpts = { lo, hi, step, maxEvals: 45, fTol: 1e-9, xTol: 1e-4 };
+  // Loose tolerances on purpose: the outer search only has to find the basin; the LM polish converges quadratically
+  // once there (values flat to 10⁻⁶ relative, or the simplex within 10⁻³ of its initial step, ends a search).
+  const nmOpts = { lo, hi, step, maxEvals: NM_EVALS, fTol: 1e-6, xTol: 1e-3 };
 
   const warmStart: Array<[number, number]> = [];
   if (opts.warm && Number.isFinite(opts.warm.m) && opts.warm.sigma > 0) {
@@ -291,18 +359,23 @@ function fitCore(q: SliceQuotes, opts: SviFitOptions): SviFitResult {
   }
   const xs = new Float64Array(2);
   const modelVol = new Float64Array(n);
+  /** The unpenalised scan, best first (kept: the penalised search re-ranks only its best cells). */
+  const scan0: Array<{ x: [number, number]; f: number }> = [];
   const search = (nStarts: number, irls: boolean): Float64Array => {
     // Live refit: the previous fit's (m, σ) is the only start (no scan); a cold fit scans.
     if (warmStart.length > 0) {
       const r = nelderMead(outer, warmStart[0], nmOpts);
       return irls ? reweight(r.x) : r.x;
     }
-    const scan = cells.map((x) => {
+    // The penalised search re-ranks the best unpenalised cells only: a cell far off the quotes stays far off.
+    const pool = scan0.length > 0 && mu > 0 ? scan0.slice(0, PEN_CELLS).map((c) => c.x) : cells;
+    const scan = pool.map((x) => {
       xs[0] = x[0];
       xs[1] = x[1];
       return { x, f: outer(xs) };
     });
     scan.sort((p, r) => p.f - r.f);
+    if (mu === 0) scan0.push(...scan);
     const starts: Array<[number, number]> = [];
     for (let i = 0; i < Math.min(nStarts, scan.length); i++) starts.push(scan[i].x);
     let bestX: Float64Array = new Float64Array(starts[0]);
@@ -314,9 +387,11 @@ function fitCore(q: SliceQuotes, opts: SviFitOptions): SviFitResult {
         bestX = r.x;
       }
     }
+    lastSearchF = bestF;
     if (irls) bestX = reweight(bestX);
     return bestX;
   };
+  let lastSearchF = Infinity;
   // IRLS step: re-weight with the model vols so that the variance objective equals the vol objective at the
   // fixed point, and re-polish. One pass is enough: the LM polish below works on the exact vol objective anyway.
   const reweight = (x: Float64Array): Float64Array => {
@@ -324,7 +399,7 @@ function fitCore(q: SliceQuotes, opts: SviFitOptions): SviFitResult {
     const p = rawFromZeliade({ a: z.a, d: z.d, c: z.c, m: x[0], sigma: Math.exp(x[1]) });
     for (let i = 0; i < n; i++) modelVol[i] = Math.sqrt(Math.max(sviW(p, q.k[i]), 1e-12) / t);
     setVarWeights(modelVol);
-    const xs0 = nelderMead(outer, x, { ...nmOpts, step: [step[0] * 0.2, 0.1], maxEvals: 40 }).x;
+    const xs0 = nelderMead(outer, x, { ...nmOpts, step: [step[0] * 0.2, 0.1], maxEvals: fl ? IRLS_EVALS_FLOOR : IRLS_EVALS }).x;
     setVarWeights(null);
     return xs0;
   };
@@ -333,8 +408,17 @@ function fitCore(q: SliceQuotes, opts: SviFitOptions): SviFitResult {
     const z = inner.solve(x[0], sigma);
     return { p: sanitize(rawFromZeliade({ a: z.a, d: z.d, c: z.c, m: x[0], sigma })), viol: innerViolation(x[0], sigma, z.a, z.d, z.c) };
   };
-  let qeX = search(2, false);
+  let qeX = search(1, false);
   let qeR = paramsAt(qeX);
+  // A second start only when the first optimum is butterfly-free (otherwise the penalised search below rescans).
+  if (qeR.viol === 0 && warmStart.length === 0 && scan0.length > 1) {
+    const f1 = lastSearchF;
+    const r2 = nelderMead(outer, scan0[1].x, nmOpts);
+    if (r2.f < f1) {
+      qeX = r2.x;
+      qeR = paramsAt(qeX);
+    }
+  }
   if (qeR.viol === 0) {
     qeX = reweight(qeX);
     qeR = paramsAt(qeX);
@@ -369,12 +453,14 @@ function fitCore(q: SliceQuotes, opts: SviFitOptions): SviFitResult {
   const startFeasible = lm.violation(qe) === 0;
   // Penalty weights relative to the fit: at level c, a violation of G_MARGIN costs c times the whole objective.
   // Starting low and raising it (continuation) lets LM slide along the constraint instead of jumping to any
-  // feasible point, which from a slightly infeasible start lands in poor local minima.
+  // feasible point, which from a slightly infeasible start lands in poor local minima. It stops at the first level
+  // where every penalised constraint holds at its points (nearFeasible: inside half the margins; the dense
+  // verification below decides anyway).
   const cost0 = Math.max(lm.cost(qe, 0), 1e-300);
   const muOf = (c: number): number => (c * cost0) / (G_MARGIN * G_MARGIN);
   for (const c of startFeasible ? [1e4] : [1, 1e2, 1e4, 1e6]) {
     p = lm.run(p, muOf(c));
-    if (c >= 1e2 && lm.violation(p) === 0) break;
+    if (lm.nearFeasible(p)) break;
   }
   // Keep whichever of QE and LM is better among the constraint-satisfying ones.
   if (startFeasible && (lm.violation(p) > 0 || lm.cost(qe, 0) < lm.cost(p, 0))) p = qe;
@@ -402,7 +488,7 @@ function fitCore(q: SliceQuotes, opts: SviFitOptions): SviFitResult {
     let cand = p;
     for (const c of [1, 1e2, 1e4, 1e6]) {
       cand = lm.run(cand, (c * costNow) / (G_MARGIN * G_MARGIN));
-      if (c >= 1e2 && lm.violation(cand) === 0) break;
+      if (c >= 1e2 && lm.nearFeasible(cand)) break;
     }
     const r = butterflyReport(cand, kMin, kMax);
     consider(cand, r);
@@ -446,22 +532,27 @@ function fitCore(q: SliceQuotes, opts: SviFitOptions): SviFitResult {
     // The floor rows hold at their points (exactly in the QE optimum, up to the penalty in LM), not necessarily
     // between them: lift the butterfly-free candidates onto the floor (the minimal uniform lift), verify both
     // checks, keep the best; the floor itself is the last resort.
-    let bestC: RawSvi = fl.params;
-    let bestF = Infinity;
+    // Candidates by objective; the first that passes both checks wins (only it needs verifying).
+    const cands: Array<{ t: RawSvi; f: number }> = [];
     for (const c of p === qe ? [p] : [p, qe]) {
-      const t = floorTarget(c, fl.params, calLo, calHi, check);
-      const f = lm.cost(t, 0);
-      if (t !== fl.params && f < bestF) {
-        bestF = f;
-        bestC = t;
+      const t = liftOnto(c, fl.params, calLo, calHi, gapOf);
+      if (t) cands.push({ t, f: lm.cost(t, 0) });
+    }
+    cands.sort((x, y) => x.f - y.f);
+    let chosen: { p: RawSvi; r: ButterflyReport } | null = null;
+    for (const c of cands) {
+      const r = check(c.t);
+      if (r.free) {
+        chosen = { p: c.t, r };
+        break;
       }
     }
-    p = bestC;
-    rep = check(p);
+    p = chosen ? chosen.p : fl.params;
+    rep = chosen ? chosen.r : check(p);
     repaired = true;
   }
   if (fl) {
-    const slack = rawCalendarGap(fl.params, p, calLo, calHi).minRel;
+    const slack = gapOf(p).minRel;
     calendar = p === fl.params ? 'floor' : repaired ? 'repaired' : slack > BINDING ? 'free' : 'constrained';
   }
   return { status: 'ok', params: p, objective: lm.cost(p, 0), minG: rep.minG, repaired, evals, calendar };
@@ -502,28 +593,27 @@ function floorRows(prev: RawSvi, lo: number, hi: number, withFar: boolean, capR 
 
 /**
  * The calendar fallback for a fit `p` that fails the floor: `p` lifted uniformly (a raised by its largest shortfall
- * on the dense check grid; finite only when the wing slopes are not below the floor's) if that passes both checks —
- * raising w can itself break g ≥ 0 where k·w′ > 2w, so it is verified — else the floor itself (equal total
- * variance: calendar-free, and butterfly-free since it was verified when it was fitted).
+ * on the dense check grid, then by what the check's refinement finds), or null when its wing slopes are below the
+ * floor's (no finite lift). Not verified here: raising w can itself break g ≥ 0 where k·w′ > 2w, so the callers
+ * check it (both checks) before using it, and fall back to the floor itself (equal total variance: calendar-free,
+ * and butterfly-free since it was verified when it was fitted).
  */
-function floorTarget(p: RawSvi, prev: RawSvi, lo: number, hi: number, check: (c: RawSvi) => ButterflyReport): RawSvi {
+function liftOnto(p: RawSvi, prev: RawSvi, lo: number, hi: number, gap: (c: RawSvi) => CalendarGap = (c) => rawCalendarGap(prev, c, lo, hi)): RawSvi | null {
   const wingsOk = p.b * (1 + p.rho) >= prev.b * (1 + prev.rho) && p.b * (1 - p.rho) >= prev.b * (1 - prev.rho);
-  if (wingsOk) {
-    // The check's own grid: lifted by the largest shortfall there, every grid point passes.
-    let short = 0;
-    const grid = calendarGrid(lo, hi);
-    const wPrev = earlierW(prev, grid);
-    for (let j = 0; j < grid.length; j++) short = Math.max(short, wPrev[j] - sviW(p, grid[j]));
-    let lifted: RawSvi = { ...p, a: p.a + short * (1 + 1e-9) };
-    // The check also refines dips between its grid points: lift by what it finds, a few times at most.
-    for (let it = 0; it < 4; it++) {
-      const gap = rawCalendarGap(prev, lifted, lo, hi);
-      if (gap.free) break;
-      lifted = { ...lifted, a: lifted.a - gap.dw * (1 + 1e-6) + 1e-15 };
-    }
-    if (check(lifted).free) return lifted;
+  if (!wingsOk) return null;
+  // The check's own grid: lifted by the largest shortfall there, every grid point passes.
+  let short = 0;
+  const grid = calendarGrid(lo, hi);
+  const wPrev = earlierW(prev, grid);
+  for (let j = 0; j < grid.length; j++) short = Math.max(short, wPrev[j] - sviW(p, grid[j]));
+  let lifted: RawSvi = { ...p, a: p.a + short * (1 + 1e-9) };
+  // The check also refines dips between its grid points: lift by what it finds, a few times at most.
+  for (let it = 0; it < 4; it++) {
+    const g = gap(lifted);
+    if (g.free) break;
+    lifted = { ...lifted, a: lifted.a - g.dw * (1 + 1e-6) + 1e-15 };
   }
-  return prev;
+  return lifted;
 }
 
 /**
@@ -647,6 +737,19 @@ class PenalisedLm {
   }
 
   /** Sum of constraint violations (0 when the penalised constraints hold). */
+  /**
+   * True when every penalised constraint holds at its points: the butterfly and calendar rows below half their
+   * margins (so g > 0 and w > w_prev there), Lee's bound and min w > 0 exactly.
+   */
+  nearFeasible(p: RawSvi): boolean {
+    const pen = this.penalties(p);
+    const g = this.grid.length;
+    for (let j = 0; j < pen.length; j++) {
+      if (j === g || j === g + 1 ? pen[j] > 0 : !(pen[j] < 0.5 * G_MARGIN)) return false;
+    }
+    return true;
+  }
+
   violation(p: RawSvi): number {
     const pen = this.penalties(p);
     let s = 0;
@@ -656,7 +759,6 @@ class PenalisedLm {
 
   private penBuf = new Float64Array(0);
   private readonly dips = new Float64Array(MAX_DIPS);
-  private readonly dipsTmp = new Float64Array(MAX_DIPS);
   /** The parameters `penBuf` was last computed for (object identity). */
   private penFor: RawSvi | null = null;
 
@@ -669,8 +771,26 @@ class PenalisedLm {
     if (this.penBuf.length !== len) this.penBuf = new Float64Array(len);
     this.penFor = p;
     const out = this.penBuf;
+    // g on the grid: sviG inlined with the parameters hoisted (the same arithmetic).
+    const pa = p.a;
+    const pb = p.b;
+    const pr = p.rho;
+    const pm = p.m;
+    const s2 = p.sigma * p.sigma;
     for (let j = 0; j < g.length; j++) {
-      const gv = sviG(p, g[j]);
+      const k = g[j];
+      const x = k - pm;
+      const r = x * x + s2;
+      const sq = Math.sqrt(r);
+      const w = pa + pb * (pr * x + sq);
+      let gv: number;
+      if (!(w > 0)) gv = -Infinity;
+      else {
+        const w1 = pb * (pr + x / sq);
+        const w2 = (pb * s2) / (r * sq);
+        const t = 1 - (k * w1) / (2 * w);
+        gv = t * t - ((w1 * w1) / 4) * (1 / w + 0.25) + w2 / 2;
+      }
       out[j] = gv >= G_MARGIN ? 0 : Math.min(G_MARGIN - gv, 10);
     }
     out[g.length] = Math.max(0, sviMaxWingSlope(p) - MAX_WING_SLOPE);
@@ -709,7 +829,7 @@ class PenalisedLm {
     const a = new Float64Array(25);
     const rhs = new Float64Array(5);
     const row = new Float64Array(5);
-    for (let iter = 0; iter < 20; iter++) {
+    for (let iter = 0; iter < LM_ITERS; iter++) {
       jtj.fill(0);
       jtr.fill(0);
       // Quote rows: r = √ω (√(w/T) − σ), dr/dθ = √ω · (dw/dθ) / (2√(wT)).
@@ -733,6 +853,7 @@ class PenalisedLm {
       const h = 1e-6;
       // The five perturbed parameter sets, shared by every active row.
       let pds: RawSvi[] | null = null;
+      this.dipFor.fill(0);
       for (let j = 0; j < pen.length; j++) {
         if (pen[j] === 0) continue;
         if (!pds) {
@@ -743,7 +864,7 @@ class PenalisedLm {
             pds.push(fromX(xd));
           }
         }
-        for (let d = 0; d < 5; d++) row[d] = (sm * (this.penaltyAt(pds[d], j) - pen[j])) / h;
+        for (let d = 0; d < 5; d++) row[d] = (sm * (this.penaltyAt(pds[d], j, d) - pen[j])) / h;
         accumulate(jtj, jtr, row, sm * pen[j]);
       }
       this.evals++;
@@ -757,6 +878,20 @@ class PenalisedLm {
         if (!solveInPlace(a, rhs, 5)) {
           lambda *= 10;
           continue;
+        }
+        {
+          // Gauss-Newton model decrease of this step, −(2δᵀJᵀr + δᵀJᵀJδ): below the relative tolerance the run has
+          // converged (no need to evaluate more and more damped trial steps).
+          let lin = 0;
+          let quad = 0;
+          for (let d = 0; d < 5; d++) {
+            lin += rhs[d] * jtr[d];
+            let row5 = 0;
+            for (let e = 0; e < 5; e++) row5 += jtj[d * 5 + e] * rhs[e];
+            quad += rhs[d] * row5;
+          }
+          const pred = -(2 * lin + quad);
+          if (!(pred > LM_TOL * cost)) break;
         }
         const xn = Float64Array.from(x);
         for (let d = 0; d < 5; d++) xn[d] += rhs[d];
@@ -773,7 +908,7 @@ class PenalisedLm {
           cost = cn;
           lambda = Math.max(lambda / 3, 1e-9);
           improved = true;
-          if (rel < 1e-7) return p;
+          if (rel < LM_TOL) return p;
           break;
         }
         lambda *= 4;
@@ -783,7 +918,11 @@ class PenalisedLm {
     return p;
   }
 
-  private penaltyAt(p: RawSvi, j: number): number {
+  /** dipG of the five perturbed parameter sets of the current Jacobian (computed once each, on first use). */
+  private readonly dipD = Array.from({ length: 5 }, () => new Float64Array(MAX_DIPS));
+  private readonly dipFor = new Uint8Array(5);
+
+  private penaltyAt(p: RawSvi, j: number, dIdx: number): number {
     const g = this.grid;
     if (j < g.length) {
       const gv = sviG(p, g[j]);
@@ -798,8 +937,11 @@ class PenalisedLm {
       if (i < cal.k.length) return calPenalty(p, cal, i);
       return i === cal.k.length ? slopePenalty(cal.sR, cal.capR, p.b * (1 + p.rho)) : slopePenalty(cal.sL, cal.capL, p.b * (1 - p.rho));
     }
-    const d = this.dipsTmp;
-    dipG(p, this.lo, this.hi, 30, d);
+    const d = this.dipD[dIdx];
+    if (!this.dipFor[dIdx]) {
+      dipG(p, this.lo, this.hi, 30, d);
+      this.dipFor[dIdx] = 1;
+    }
     const gv = d[j - g.length - 2];
     return gv >= G_MARGIN ? 0 : Math.min(G_MARGIN - gv, 10);
   }

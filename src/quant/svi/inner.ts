@@ -1,9 +1,11 @@
 /**
  * The quasi-explicit inner problem (De Marco-Martini / Zeliade): for fixed (m, σ), total variance
  * w = a + d·y + c·√(y² + 1), y = (k − m)/σ, is linear in x = (a, d, c), so the weighted least-squares fit is a
- * 3-variable convex quadratic programme on a polyhedron. It is solved EXACTLY by active-set enumeration: with a
- * positive-definite Hessian the optimum is the unique KKT point, found among the subsets of at most 3 active
- * constraints (each a ≤ 6×6 linear system).
+ * 3-variable convex quadratic programme on a polyhedron. It is solved EXACTLY by the Goldfarb-Idnani dual active-set
+ * method (start at the unconstrained optimum, add the most violated row, step in the primal and the multipliers,
+ * drop a row whose multiplier reaches zero): with a positive-definite Hessian the end point is the unique KKT point.
+ * A step costs one pass over the rows and a ≤ 3×3 solve; a few steps suffice even with the calendar floor's rows
+ * (enumerating the KKT systems of every active subset, as before, cost ~22-29 systems per solve under the floor).
  *
  * Constraints (all linear, all implied by the true SVI domain or sufficient for it):
  *   |d| ≤ c                 (|ρ| ≤ 1, b ≥ 0)
@@ -11,8 +13,8 @@
  *   a + αⱼ c + βⱼ d ≥ 0     (min w = a + c·√(1 − u²) ≥ 0 with u = d/c: √(1 − u²) is concave, so its chords
  *                            αⱼ + βⱼ u lie below it and these cuts are sufficient; nodes crowd near |u| = 1, where
  *                            strongly skewed smiles live, so the cut-off part of the true domain is tiny there)
- * The chord cuts are added lazily, only when the solution violates one (cutting planes), which keeps the
- * enumeration at the 14 subsets of the 4 base constraints for almost every (m, σ).
+ * Every row is checked at every step; only violated ones enter the active set, so the chord cuts and floor rows cost
+ * one dot product each when inactive.
  */
 import { solveInPlace } from './linalg.js';
 
@@ -35,8 +37,6 @@ for (let j = 0; j + 1 < NODES.length; j++) {
   ROWS.push([1, beta, alpha]); // a + βd + αc ≥ 0
 }
 const NROWS = ROWS.length;
-/** Most constraints ever enumerated together (4 base + up to 6 cuts). */
-const MAX_SET = 10;
 
 /** True when (a, d, c) satisfies every inner constraint for this σ (the domain the inner optimum is taken over). */
 export function innerFeasible(a: number, d: number, c: number, sigma: number, maxSlope: number, tol = 1e-12): boolean {
@@ -47,25 +47,6 @@ export function innerFeasible(a: number, d: number, c: number, sigma: number, ma
   }
   return true;
 }
-
-function bitCount(mask: number): number {
-  let bits = 0;
-  for (let x = mask; x !== 0; x &= x - 1) bits++;
-  return bits;
-}
-
-/** SUBSETS[L]: every subset of {0..L−1} of size 1..3, as bit masks, small subsets first. */
-const SUBSETS: number[][] = Array.from({ length: MAX_SET + 1 }, (_, L) => {
-  const out: number[] = [];
-  for (let size = 1; size <= 3; size++) {
-    for (let mask = 1; mask < 1 << L; mask++) {
-      let bits = 0;
-      for (let j = 0; j < L; j++) if (mask & (1 << j)) bits++;
-      if (bits === size) out.push(mask);
-    }
-  }
-  return out;
-});
 
 /**
  * Calendar floor of the inner problem: total variance ≥ wMin[j] at k[j], wing slopes ≥ sR (right), sL (left), and
@@ -96,13 +77,9 @@ export class InnerSolver {
   private readonly h = new Float64Array(9);
   private readonly gv = new Float64Array(3);
   private vv = 0;
-  private readonly kkt = new Float64Array(36);
-  private readonly rhs = new Float64Array(6);
   private bnd: Float64Array = new Float64Array(NROWS);
   /** Row coefficients (a, d, c) of every constraint: ROWS, then the calendar floor's rows. */
   private co: Float64Array;
-  /** Rows currently enforced (indices into co / bnd). */
-  private readonly set: number[] = [];
   private floor: InnerFloor | null = null;
 
   constructor(
@@ -125,7 +102,6 @@ export class InnerSolver {
    */
   setFloor(f: InnerFloor | null): void {
     this.floor = f;
-    this.lastActive.length = 0;
     const total = NROWS + (f ? f.k.length : 0);
     const co = new Float64Array(3 * total);
     co.set(this.co.subarray(0, 3 * NROWS));
@@ -204,41 +180,8 @@ export class InnerSolver {
     }
     const total = bnd.length;
 
-    const set = this.set;
-    set.length = 0;
-    set.push(0, 1, 2, 3);
-    let res = this.solveSet();
-    // Cutting planes: add the chord cuts the solution violates (most violated first) and re-solve.
-    for (let round = 0; round < 16; round++) {
-      let worst = -1;
-      let worstV = -1e-12 * (1 + Math.abs(res.a) + Math.abs(res.c));
-      for (let j = FIRST_CHORD; j < total; j++) {
-        const v = co[3 * j] * res.a + co[3 * j + 1] * res.d + co[3 * j + 2] * res.c - bnd[j];
-        if (v < worstV && !set.includes(j)) {
-          worstV = v;
-          worst = j;
-        }
-      }
-      if (worst < 0) return res;
-      if (set.length >= MAX_SET) {
-        // Full: drop the cut with the most slack at the current optimum (inactive there; it can come back).
-        let drop = -1;
-        let slack = 1e-12 * (1 + Math.abs(res.a) + Math.abs(res.c));
-        for (let i = 4; i < set.length; i++) {
-          const q = 3 * set[i];
-          const v = co[q] * res.a + co[q + 1] * res.d + co[q + 2] * res.c - bnd[set[i]];
-          if (v > slack) {
-            slack = v;
-            drop = i;
-          }
-        }
-        if (drop < 0) break;
-        set.splice(drop, 1);
-      }
-      set.push(worst);
-      res = this.solveSet();
-    }
-    if (this.feasibleAll(res.a, res.d, res.c)) return res;
+    const res = this.dualActiveSet(total);
+    if (res && this.feasibleAll(res.a, res.d, res.c)) return res;
     if (fl) {
       // Always-feasible fallback under a floor: the floor's wing slopes, lifted onto the floor points.
       const c = 0.5 * (bnd[0] + bnd[1]);
@@ -251,129 +194,153 @@ export class InnerSolver {
     return this.result(Math.max(0, g0 / s00), 0, 0);
   }
 
-  /** Exact optimum over the rows in `set`. */
-  private solveSet(): InnerResult {
-    const set = this.set;
-    // Unconstrained optimum H x = g by Cramer's rule (the common case; no pivoting machinery needed).
+  private readonly hinv = new Float64Array(9);
+  private readonly act = new Int32Array(3);
+  private readonly mult = new Float64Array(3);
+  private readonly gx = new Float64Array(3);
+  private readonly gz = new Float64Array(3);
+  private readonly gr = new Float64Array(3);
+  private readonly gm = new Float64Array(9);
+
+  /**
+   * Goldfarb-Idnani dual active-set method on min xᵀHx − 2gᵀx subject to every row (co·x ≥ bnd): start at the
+   * unconstrained optimum, add the most violated row, take the primal-dual step that keeps the multipliers of the
+   * active rows non-negative (dropping a row whose multiplier reaches zero), until no row is violated. Each iterate
+   * is the optimum over its active rows, so the end point is the exact optimum (the unique KKT point, H ≻ 0). Null
+   * when the rows are infeasible (or on an iteration cap: the caller falls back).
+   */
+  private dualActiveSet(total: number): InnerResult | null {
     const h = this.h;
+    const hi = this.hinv;
     const g = this.gv;
+    const co = this.co;
+    const bnd = this.bnd;
+    // H⁻¹ by cofactors (symmetric).
     const c00 = h[4] * h[8] - h[5] * h[7];
     const c01 = h[5] * h[6] - h[3] * h[8];
     const c02 = h[3] * h[7] - h[4] * h[6];
     const det = h[0] * c00 + h[1] * c01 + h[2] * c02;
-    if (Math.abs(det) > 1e-300) {
-      const inv = 1 / det;
-      const a = (g[0] * c00 + g[1] * (h[2] * h[7] - h[1] * h[8]) + g[2] * (h[1] * h[5] - h[2] * h[4])) * inv;
-      const d = (g[0] * c01 + g[1] * (h[0] * h[8] - h[2] * h[6]) + g[2] * (h[2] * h[3] - h[0] * h[5])) * inv;
-      const c = (g[0] * c02 + g[1] * (h[1] * h[6] - h[0] * h[7]) + g[2] * (h[0] * h[4] - h[1] * h[3])) * inv;
-      if (Number.isFinite(a + d + c) && this.feasible(a, d, c)) return this.result(a, d, c);
-      // Most often the optimum has exactly the most violated constraint active: try that first.
-      let worst = -1;
-      let worstV = 0;
-      for (let j = 0; j < set.length; j++) {
-        const q = 3 * set[j];
-        const v = this.co[q] * a + this.co[q + 1] * d + this.co[q + 2] * c - this.bnd[set[j]];
-        if (v < worstV) {
-          worstV = v;
-          worst = j;
+    if (!(Math.abs(det) > 1e-300)) return null;
+    const id = 1 / det;
+    hi[0] = c00 * id;
+    hi[1] = c01 * id;
+    hi[2] = c02 * id;
+    hi[3] = hi[1];
+    hi[4] = (h[0] * h[8] - h[2] * h[6]) * id;
+    hi[5] = (h[2] * h[3] - h[0] * h[5]) * id;
+    hi[6] = hi[2];
+    hi[7] = hi[5];
+    hi[8] = (h[0] * h[4] - h[1] * h[3]) * id;
+    const x = this.gx;
+    x[0] = hi[0] * g[0] + hi[1] * g[1] + hi[2] * g[2];
+    x[1] = hi[3] * g[0] + hi[4] * g[1] + hi[5] * g[2];
+    x[2] = hi[6] * g[0] + hi[7] * g[1] + hi[8] * g[2];
+    if (!Number.isFinite(x[0] + x[1] + x[2])) return null;
+    const act = this.act;
+    const u = this.mult;
+    const z = this.gz;
+    const r = this.gr;
+    const mm = this.gm;
+    let q = 0;
+    for (let iter = 0; iter < 40; iter++) {
+      // The most violated row not active.
+      const tol = 1e-13 * (1 + Math.abs(x[0]) + Math.abs(x[2]));
+      let pRow = -1;
+      let worst = -tol;
+      for (let j = 0; j < total; j++) {
+        const sj = co[3 * j] * x[0] + co[3 * j + 1] * x[1] + co[3 * j + 2] * x[2] - bnd[j];
+        if (sj < worst) {
+          if ((q > 0 && act[0] === j) || (q > 1 && act[1] === j) || (q > 2 && act[2] === j)) continue;
+          worst = sj;
+          pRow = j;
         }
       }
-      // Warm active set: the rows active at the previous optimum (the outer search moves (m, σ) a little at a time,
-      // and a cutting-plane round usually adds one row to them). A KKT point is THE optimum, so a hit is exact.
-      const warm = this.warmMask();
-      if (warm !== 0) {
-        const newest = 1 << (set.length - 1);
-        if ((warm & newest) === 0 && bitCount(warm) < 3) {
-          const r = this.tryMask(warm | newest);
-          if (r) return r;
+      if (pRow < 0) return this.result(x[0], x[1], x[2]);
+      const n0 = co[3 * pRow];
+      const n1 = co[3 * pRow + 1];
+      const n2 = co[3 * pRow + 2];
+      let up = 0;
+      let added = false;
+      for (let step = 0; step < 8 && !added; step++) {
+        // hn = H⁻¹ n_p; r = (NᵀH⁻¹N)⁻¹ NᵀH⁻¹ n_p; z = H⁻¹(n_p − N r).
+        const hn0 = hi[0] * n0 + hi[1] * n1 + hi[2] * n2;
+        const hn1 = hi[3] * n0 + hi[4] * n1 + hi[5] * n2;
+        const hn2 = hi[6] * n0 + hi[7] * n1 + hi[8] * n2;
+        let e0 = n0,
+          e1 = n1,
+          e2 = n2;
+        if (q > 0) {
+          for (let i = 0; i < q; i++) {
+            const ai = 3 * act[i];
+            const ci0 = co[ai],
+              ci1 = co[ai + 1],
+              ci2 = co[ai + 2];
+            // (H⁻¹ c_i)
+            const hc0 = hi[0] * ci0 + hi[1] * ci1 + hi[2] * ci2;
+            const hc1 = hi[3] * ci0 + hi[4] * ci1 + hi[5] * ci2;
+            const hc2 = hi[6] * ci0 + hi[7] * ci1 + hi[8] * ci2;
+            for (let k2 = 0; k2 < q; k2++) {
+              const ak = 3 * act[k2];
+              mm[i * q + k2] = co[ak] * hc0 + co[ak + 1] * hc1 + co[ak + 2] * hc2;
+            }
+            r[i] = ci0 * hn0 + ci1 * hn1 + ci2 * hn2;
+          }
+          if (!solveInPlace(mm, r, q)) return null;
+          for (let i = 0; i < q; i++) {
+            const ai = 3 * act[i];
+            e0 -= co[ai] * r[i];
+            e1 -= co[ai + 1] * r[i];
+            e2 -= co[ai + 2] * r[i];
+          }
         }
-        const r = this.tryMask(warm);
-        if (r) return r;
-      }
-      if (worst >= 0) {
-        const r = this.tryMask(1 << worst);
-        if (r) return r;
-      }
-    }
-    let best: InnerResult | null = null;
-    for (const mask of SUBSETS[set.length]) {
-      const sol = this.solveActive(mask);
-      if (!sol) continue;
-      const a = sol[0],
-        d = sol[1],
-        c = sol[2];
-      if (!this.feasible(a, d, c)) continue;
-      // KKT multipliers (λ ≥ 0) identify the optimum; with H ≻ 0 it is unique, so stop at the first.
-      let dualOk = true;
-      let idx = 3;
-      for (let j = 0; j < set.length; j++) {
-        if (mask & (1 << j)) {
-          if (sol[idx] < -1e-9 * (1 + Math.abs(this.gv[0]))) dualOk = false;
-          idx++;
+        z[0] = hi[0] * e0 + hi[1] * e1 + hi[2] * e2;
+        z[1] = hi[3] * e0 + hi[4] * e1 + hi[5] * e2;
+        z[2] = hi[6] * e0 + hi[7] * e1 + hi[8] * e2;
+        const zn = z[0] * n0 + z[1] * n1 + z[2] * n2;
+        const scale = n0 * hn0 + n1 * hn1 + n2 * hn2;
+        const sp = n0 * x[0] + n1 * x[1] + n2 * x[2] - bnd[pRow];
+        const t2 = q < 3 && zn > 1e-13 * scale ? -sp / zn : Infinity;
+        let t1 = Infinity;
+        let drop = -1;
+        for (let i = 0; i < q; i++) {
+          if (r[i] > 0) {
+            const v = u[i] / r[i];
+            if (v < t1) {
+              t1 = v;
+              drop = i;
+            }
+          }
+        }
+        if (t2 === Infinity && drop < 0) return null;
+        const t = Math.min(t1, t2);
+        if (t2 !== Infinity) {
+          x[0] += t * z[0];
+          x[1] += t * z[1];
+          x[2] += t * z[2];
+        }
+        for (let i = 0; i < q; i++) u[i] -= t * r[i];
+        up += t;
+        if (t2 <= t1) {
+          act[q] = pRow;
+          u[q] = up;
+          q++;
+          added = true;
+        } else {
+          // Drop the row whose multiplier reached zero, keep stepping towards the same violated row.
+          q--;
+          act[drop] = act[q];
+          u[drop] = u[q];
         }
       }
-      const r = this.result(a, d, c);
-      if (dualOk) {
-        this.rememberMask(mask);
-        return r;
-      }
-      if (!best || r.sse < best.sse) best = r;
+      if (!added) return null;
     }
-    return best ?? this.result(Math.max(0, this.gv[0] / this.h[0]), 0, 0);
-  }
-
-  /** The KKT point of one active set if it is feasible with non-negative multipliers (then it is THE optimum). */
-  private tryMask(mask: number): InnerResult | null {
-    const sol = this.solveActive(mask);
-    if (!sol) return null;
-    const a = sol[0],
-      d = sol[1],
-      c = sol[2];
-    if (!this.feasible(a, d, c)) return null;
-    let idx = 3;
-    for (let j = 0; j < this.set.length; j++) {
-      if (mask & (1 << j)) {
-        if (sol[idx] < -1e-9 * (1 + Math.abs(this.gv[0]))) return null;
-        idx++;
-      }
-    }
-    this.rememberMask(mask);
-    return this.result(a, d, c);
-  }
-
-  /** Row ids (indices into co / bnd) active at the last optimum found with constraints active. */
-  private lastActive: number[] = [];
-
-  private rememberMask(mask: number): void {
-    const set = this.set;
-    this.lastActive.length = 0;
-    for (let j = 0; j < set.length; j++) if (mask & (1 << j)) this.lastActive.push(set[j]);
-  }
-
-  /** `lastActive` as a mask over the current `set` (rows no longer in it dropped). */
-  private warmMask(): number {
-    const set = this.set;
-    let mask = 0;
-    for (const r of this.lastActive) {
-      const j = set.indexOf(r);
-      if (j >= 0) mask |= 1 << j;
-    }
-    return mask;
+    return null;
   }
 
   private feasibleAll(a: number, d: number, c: number): boolean {
     const tol = 1e-12 * (1 + Math.abs(a) + Math.abs(c));
     const co = this.co;
     for (let j = 0; j < this.bnd.length; j++) {
-      if (co[3 * j] * a + co[3 * j + 1] * d + co[3 * j + 2] * c < this.bnd[j] - tol) return false;
-    }
-    return true;
-  }
-
-  private feasible(a: number, d: number, c: number): boolean {
-    const tol = 1e-12 * (1 + Math.abs(a) + Math.abs(c));
-    const co = this.co;
-    for (const j of this.set) {
       if (co[3 * j] * a + co[3 * j + 1] * d + co[3 * j + 2] * c < this.bnd[j] - tol) return false;
     }
     return true;
@@ -386,32 +353,5 @@ export class InnerSolver {
       h[0] * a * a + h[4] * d * d + h[8] * c * c + 2 * (h[1] * a * d + h[2] * a * c + h[5] * d * c);
     const sse = Math.max(0, quad - 2 * (g[0] * a + g[1] * d + g[2] * c) + this.vv);
     return { a, d, c, sse };
-  }
-
-  /** KKT system for the active subset `mask` of `set`: [2H −Aᵀ; A 0][x; λ] = [2g; b]. Returns x then λ, or null. */
-  private solveActive(mask: number): Float64Array | null {
-    const set = this.set;
-    let r = 0;
-    for (let j = 0; j < set.length; j++) if (mask & (1 << j)) r++;
-    const n = 3 + r;
-    const m = this.kkt;
-    const rhs = this.rhs;
-    m.fill(0, 0, n * n);
-    for (let i = 0; i < 3; i++) {
-      for (let j = 0; j < 3; j++) m[i * n + j] = 2 * this.h[i * 3 + j];
-      rhs[i] = 2 * this.gv[i];
-    }
-    let row = 3;
-    for (let j = 0; j < set.length; j++) {
-      if (!(mask & (1 << j))) continue;
-      const q = 3 * set[j];
-      for (let i = 0; i < 3; i++) {
-        m[i * n + row] = -this.co[q + i];
-        m[row * n + i] = this.co[q + i];
-      }
-      rhs[row] = this.bnd[set[j]];
-      row++;
-    }
-    return solveInPlace(m, rhs, n) ? rhs : null;
   }
 }

@@ -98,7 +98,8 @@ describe('fitSviSlice', () => {
     const { q } = synth(cases[0].p, 0.25, -0.5, 0.25, 60, 9);
     const cold = fitSviSlice(q);
     const warm = fitSviSlice(q, { warm: cold.params });
-    expect(warm.objective).toBeLessThanOrEqual(cold.objective * (1 + 1e-6) + 1e-12);
+    // Same optimum up to the LM polish's relative convergence tolerance (1e-4 on the objective).
+    expect(warm.objective).toBeLessThanOrEqual(cold.objective * (1 + 1e-4) + 1e-12);
   });
 
   it('bad input gets a clear status and no parameters, never NaN', () => {
