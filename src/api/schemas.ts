@@ -465,7 +465,8 @@ export const streamRoute = {
     'route of the topic (surface: /surface, gex: /gex, regime: now + recent history, health: /health, chain: /chain ' +
     'without the loader report). The current state is sent on connect. Updates are conflated: a client that falls ' +
     'behind receives only the newest message of each topic. A client whose unread data stays above the buffer cap is ' +
-    'closed with code 4008 and a reason. Send {"subscribe": [...]} or {"unsubscribe": [...]} to change topics.',
+    'closed with code 4008 and a reason. Send {"subscribe": [...]} or {"unsubscribe": [...]} to change topics, ' +
+    '{"interval_ms": n} to change the interval.',
   querystring: {
     type: 'object',
     additionalProperties: false,
@@ -475,6 +476,12 @@ export const streamRoute = {
         maxLength: 200,
         pattern: '^[a-z,]*$',
         description: 'comma-separated subset of chain,surface,gex,regime,health (default: all)',
+      },
+      interval_ms: {
+        type: 'integer',
+        minimum: 0,
+        maximum: 60000,
+        description: 'send each topic at most once per this many ms, its newest message (default 0: every update the socket can take)',
       },
     },
   },
@@ -494,6 +501,13 @@ export const streamPathItem = {
         required: false,
         description: streamRoute.querystring.properties.topics.description,
         schema: { type: 'string', maxLength: 200, pattern: '^[a-z,]*$' },
+      },
+      {
+        name: 'interval_ms',
+        in: 'query',
+        required: false,
+        description: streamRoute.querystring.properties.interval_ms.description,
+        schema: { type: 'integer', minimum: 0, maximum: 60000 },
       },
     ],
     responses: {

@@ -15,7 +15,7 @@ import { jsonReplacer } from '../cli/output.js';
 import { VERSION } from '../version.js';
 import { packageRoot } from './chain-provider.js';
 import { ReloadError, TOPICS, type AnalyticsState, type IvRow, type Section } from './state.js';
-import { StreamHub, parseTopics, type StreamOptions } from './stream.js';
+import { StreamHub, parseIntervalMs, parseTopics, type StreamOptions } from './stream.js';
 import * as S from './schemas.js';
 
 export interface GatewayOptions {
@@ -278,13 +278,16 @@ export async function buildGateway(opts: GatewayOptions): Promise<{ app: Fastify
 
       api.get('/stream', { schema: S.streamRoute, websocket: true }, (socket, req) => {
         let topics;
+        let intervalMs;
         try {
-          topics = parseTopics((req.query as { topics?: string }).topics);
+          const q = req.query as { topics?: string; interval_ms?: string | number };
+          topics = parseTopics(q.topics);
+          intervalMs = parseIntervalMs(q.interval_ms);
         } catch (e) {
           socket.close(4000, (e as Error).message.slice(0, 120));
           return;
         }
-        hub.attach(socket, topics);
+        hub.attach(socket, topics, intervalMs);
       });
     },
     { prefix: API },

@@ -44,6 +44,23 @@ interface Client {
   alive: boolean;
   sent: number;
   closed: boolean;
+  /** Send a topic at most once per this many ms (0: as fast as the socket takes it). */
+  intervalMs: number;
+  /** When each topic was last sent (performance.now()). */
+  lastSent: Map<Topic, number>;
+  /** Pending flush for topics held back by `intervalMs`. */
+  due: NodeJS.Timeout | null;
+}
+
+/** The longest per-client interval a client may ask for. */
+export const MAX_INTERVAL_MS = 60_000;
+
+/** Parse a client's `interval_ms` (a whole number of ms, 0 to MAX_INTERVAL_MS). */
+export function parseIntervalMs(raw: unknown): number {
+  if (raw === undefined || raw === '') return 0;
+  const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isInteger(n) || n < 0 || n > MAX_INTERVAL_MS) throw new Error(`interval_ms must be a whole number of ms from 0 to ${MAX_INTERVAL_MS}`);
+  return n;
 }
 
 export interface StreamStats {
@@ -102,8 +119,12 @@ export class StreamHub {
     return { clients: this.clients.size, ...this.stats, buffered_bytes: buffered };
   }
 
-  /** Take ownership of an accepted socket subscribed to `topics`; it receives the current state at once. */
-  attach(socket: WebSocket, topics: Topic[]): void {
+  /**
+   * Take ownership of an accepted socket subscribed to `topics`; it receives the current state at once. With
+   * `intervalMs`, each topic is sent at most that often (its newest message): a dashboard that renders once a
+   * second asks for that and is spared parsing twenty GEX profiles a second it would never show.
+   */
+  attach(socket: WebSocket, topics: Topic[], intervalMs = 0): void {
     const client: Client = {
       id: this.nextId++,
       socket,
@@ -113,6 +134,9 @@ export class StreamHub {
       alive: true,
       sent: 0,
       closed: false,
+      intervalMs,
+      lastSent: new Map(),
+      due: null,
     };
     this.clients.add(client);
     this.stats.connected_total++;
@@ -129,6 +153,7 @@ export class StreamHub {
     clearInterval(this.ping);
     for (const c of this.clients) {
       c.closed = true;
+      if (c.due) clearTimeout(c.due);
       c.socket.close(1001, 'server shutting down');
     }
     this.clients.clear();
@@ -136,6 +161,8 @@ export class StreamHub {
 
   private forget(client: Client): void {
     client.closed = true;
+    if (client.due) clearTimeout(client.due);
+    client.due = null;
     this.clients.delete(client);
   }
 
@@ -148,7 +175,10 @@ export class StreamHub {
     }
   }
 
-  /** Subscription changes from the client: `{"subscribe": [...]}` / `{"unsubscribe": [...]}`. Anything else is answered with an error message. */
+  /**
+   * Requests from the client: `{"subscribe": [...]}`, `{"unsubscribe": [...]}` (answered with the topics now
+   * subscribed) and `{"interval_ms": n}` (answered with the interval). Anything else is answered with an error message.
+   */
   private onClientMessage(client: Client, data: Buffer, isBinary: boolean): void {
     const reply = (obj: unknown) => {
       if (!client.closed) client.socket.send(JSON.stringify(obj));
@@ -160,9 +190,16 @@ export class StreamHub {
     } catch {
       return reply({ error: 'message is not valid JSON' });
     }
-    if (!msg || typeof msg !== 'object' || Array.isArray(msg)) return reply({ error: 'expected {"subscribe": [topics]} or {"unsubscribe": [topics]}' });
+    const expected = 'expected {"subscribe": [topics]}, {"unsubscribe": [topics]} or {"interval_ms": n}';
+    if (!msg || typeof msg !== 'object' || Array.isArray(msg)) return reply({ error: expected });
     const m = msg as Record<string, unknown>;
     try {
+      if ('interval_ms' in m) {
+        client.intervalMs = parseIntervalMs(m.interval_ms);
+        reply({ interval_ms: client.intervalMs });
+        this.flush(client);
+        return;
+      }
       if (Array.isArray(m.subscribe)) {
         for (const t of parseTopics(m.subscribe.map(String))) {
           client.topics.add(t);
@@ -174,7 +211,7 @@ export class StreamHub {
           client.dirty.delete(t);
         }
       } else {
-        return reply({ error: 'expected {"subscribe": [topics]} or {"unsubscribe": [topics]}' });
+        return reply({ error: expected });
       }
     } catch (e) {
       return reply({ error: (e as Error).message });
@@ -224,13 +261,23 @@ export class StreamHub {
     if (client.closed) return;
     const socket = client.socket;
     if (socket.readyState !== socket.OPEN) return;
-    while (client.dirty.size > 0) {
+    const now = performance.now();
+    let nextDue = Infinity;
+    for (const topic of [...client.dirty]) {
+      if (!client.dirty.has(topic)) continue; // sent meanwhile by a nested flush (a send callback)
       if (socket.bufferedAmount >= this.opts.highWaterBytes) {
         client.blockedSince ??= Date.now();
         this.checkSlow(client);
         return;
       }
-      const topic = client.dirty.values().next().value as Topic;
+      if (client.intervalMs > 0) {
+        const due = (client.lastSent.get(topic) ?? -Infinity) + client.intervalMs;
+        if (due > now) {
+          nextDue = Math.min(nextDue, due);
+          continue;
+        }
+        client.lastSent.set(topic, now);
+      }
       client.dirty.delete(topic);
       const text = this.message(topic);
       // The callback fires when the frame has been handed to the kernel: the moment to try the next dirty topic.
@@ -240,6 +287,13 @@ export class StreamHub {
       client.sent++;
       this.stats.messages_sent++;
       this.stats.bytes_sent += text.length;
+    }
+    if (nextDue < Infinity && client.due === null) {
+      client.due = setTimeout(() => {
+        client.due = null;
+        this.flush(client);
+      }, Math.ceil(nextDue - now));
+      client.due.unref();
     }
     if (socket.bufferedAmount < this.opts.highWaterBytes) client.blockedSince = null;
     else this.checkSlow(client);
@@ -272,7 +326,7 @@ export class StreamHub {
 
   private flushBlocked(): void {
     for (const c of this.clients) {
-      if (c.dirty.size > 0 || c.blockedSince !== null) this.flush(c);
+      if (c.blockedSince !== null || (c.dirty.size > 0 && c.due === null)) this.flush(c);
     }
   }
 

@@ -109,6 +109,63 @@ describe('StreamHub conflation', () => {
   });
 });
 
+describe('StreamHub interval_ms', () => {
+  let hub: StreamHub | null = null;
+  afterEach(() => hub?.close());
+
+  it('sends each topic at most once per interval, always its newest message, and never loses the last update', async () => {
+    const state = new FakeState();
+    hub = new StreamHub(state, { tickMs: 10 });
+    const slow = new FakeSocket();
+    const fast = new FakeSocket();
+    hub.attach(slow as unknown as ServerSocket, ['gex', 'health'], 200);
+    hub.attach(fast as unknown as ServerSocket, ['gex', 'health']);
+    expect(slow.sent.map((m) => JSON.parse(m).topic).sort()).toEqual(['gex', 'health']); // current state at once
+    slow.sent = [];
+    fast.sent = [];
+    const start = performance.now();
+    const at: number[] = [];
+    slow.send = function (text: string, cb?: (err?: Error) => void) {
+      this.sent.push(text);
+      at.push(performance.now() - start);
+      cb?.();
+    };
+    for (let i = 0; i < 30; i++) {
+      state.bump('gex');
+      await sleep(20);
+    }
+    const last = state.version;
+    const bumpMs = performance.now() - start;
+    await sleep(300);
+    expect(fast.sent.filter((m) => JSON.parse(m).topic === 'gex')).toHaveLength(30);
+    const gex = slow.sent.filter((m) => JSON.parse(m).topic === 'gex');
+    // ≥ 600 ms of updates at 200 ms: one per interval (plus the trailing one), at least 200 ms apart, the last one
+    // the newest version.
+    expect(gex.length).toBeGreaterThanOrEqual(3);
+    expect(gex.length).toBeLessThanOrEqual(Math.floor(bumpMs / 200) + 2);
+    for (let i = 1; i < at.length; i++) expect(at[i] - at[i - 1]).toBeGreaterThanOrEqual(195);
+    expect(versionOf(gex[gex.length - 1])).toBe(last);
+    expect(slow.sent.some((m) => JSON.parse(m).topic === 'health')).toBe(false); // not updated, not resent
+  });
+
+  it('takes interval_ms from the client, and rejects a bad one with a message, not a close', async () => {
+    const state = new FakeState();
+    hub = new StreamHub(state, { tickMs: 10 });
+    const s = new FakeSocket();
+    hub.attach(s as unknown as ServerSocket, ['gex']);
+    s.sent = [];
+    for (const bad of ['{"interval_ms":-1}', '{"interval_ms":1.5}', '{"interval_ms":"x"}', '{"interval_ms":600000}']) s.emit('message', Buffer.from(bad), false);
+    expect(s.sent.map((m) => JSON.parse(m).error)).toEqual(Array(4).fill('interval_ms must be a whole number of ms from 0 to 60000'));
+    s.sent = [];
+    s.emit('message', Buffer.from('{"interval_ms":1000}'), false);
+    expect(JSON.parse(s.sent[0])).toEqual({ interval_ms: 1000 });
+    state.bump('gex'); // sent: nothing was sent since the change
+    state.bump('gex'); // held back
+    expect(s.sent.filter((m) => JSON.parse(m).topic === 'gex')).toHaveLength(1);
+    expect(s.closedWith).toBeNull();
+  });
+});
+
 describe('50 clients on loopback, one not reading', () => {
   it('drops the slow client, keeps the others current, bounds buffered memory', async () => {
     const state = new FakeState();

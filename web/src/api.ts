@@ -79,7 +79,7 @@ const noCounts = (): Record<Topic, number> => ({ chain: 0, surface: 0, gex: 0, r
 
 /**
  * One WebSocket to /api/v1/stream: the gateway sends every topic's current state on connect and then conflated
- * updates; the page conflates again (the newest message per topic, applied every RENDER_INTERVAL_MS). Reconnects
+ * updates, each topic at most once per RENDER_INTERVAL_MS; the page conflates again (the newest message per topic, applied every RENDER_INTERVAL_MS). Reconnects
  * with backoff (1 s → 10 s) and keeps the last data on screen while disconnected.
  */
 export function useLiveState(): LiveState {
@@ -105,7 +105,10 @@ export function useLiveState(): LiveState {
       setState((s) => ({ ...s, ...(p as Partial<LiveState>), received: { chain: s.received.chain + c.chain, surface: s.received.surface + c.surface, gex: s.received.gex + c.gex, regime: s.received.regime + c.regime, health: s.received.health + c.health } }));
     };
     const connect = () => {
-      const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/v1/stream`;
+      // The gateway holds each topic back to one message per render interval (its newest), so the page parses what
+      // it shows and no more: at full rate the live pipeline sends ~2.5 MB/s of JSON, which a loaded browser's main
+      // thread could not keep up with, and the page fell seconds behind.
+      const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/v1/stream?interval_ms=${RENDER_INTERVAL_MS}`;
       ws = new WebSocket(url);
       ws.onopen = () => {
         retry.current = 1000;
