@@ -118,7 +118,9 @@ writeFileSync(
     })),
   ),
 );
-const out = execFileSync('python3', [join(here, 'scipy_svi.py'), input], {
+// Debian's Python (python3-scipy), as the brief asks of reference stacks; SCIPY_PYTHON overrides it.
+const python = process.env.SCIPY_PYTHON ?? '/usr/bin/python3';
+const out = execFileSync(python, [join(here, 'scipy_svi.py'), input], {
   encoding: 'utf8',
   maxBuffer: 1 << 28,
   env: { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1' },

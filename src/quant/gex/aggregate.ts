@@ -16,31 +16,38 @@ export interface StrikeTable {
   net: Float64Array;
 }
 
-/** Sum `value` by distinct strike, calls and puts separately. Contracts with a NaN value are skipped. */
+/**
+ * Sum `value` by distinct strike, calls and puts separately. Contracts with a NaN value are skipped. Each strike's
+ * terms are summed in contract order. The distinct strikes come from a native numeric sort of a copy (no comparator
+ * callback) and each contract finds its strike by binary search: a few times faster than sorting an index with a
+ * comparator, and this runs on every live GEX cycle.
+ */
 export function aggregateByStrike(strike: ArrayLike<number>, right: ArrayLike<number>, value: ArrayLike<number>, n: number): StrikeTable {
-  const order = new Int32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  order.sort((a, b) => strike[a] - strike[b]);
-  // Count distinct strikes first so the output is exactly sized.
+  const sorted = new Float64Array(n);
+  for (let i = 0; i < n; i++) sorted[i] = strike[i];
+  sorted.sort();
   let distinct = 0;
-  for (let j = 0; j < n; j++) if (j === 0 || strike[order[j]] !== strike[order[j - 1]]) distinct++;
+  for (let j = 0; j < n; j++) if (j === 0 || sorted[j] !== sorted[j - 1]) sorted[distinct++] = sorted[j];
   const out: StrikeTable = {
-    strike: new Float64Array(distinct),
+    strike: sorted.slice(0, distinct),
     call: new Float64Array(distinct),
     put: new Float64Array(distinct),
     net: new Float64Array(distinct),
   };
-  let k = -1;
-  for (let j = 0; j < n; j++) {
-    const i = order[j];
-    if (j === 0 || strike[i] !== strike[order[j - 1]]) {
-      k++;
-      out.strike[k] = strike[i];
-    }
+  const keys = out.strike;
+  for (let i = 0; i < n; i++) {
     const v = value[i];
     if (Number.isNaN(v)) continue;
-    if (right[i] === RIGHT_CALL) out.call[k] += v;
-    else out.put[k] += v;
+    const x = strike[i];
+    let lo = 0;
+    let hi = distinct - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (keys[mid] < x) lo = mid + 1;
+      else hi = mid;
+    }
+    if (right[i] === RIGHT_CALL) out.call[lo] += v;
+    else out.put[lo] += v;
   }
   for (let s = 0; s < distinct; s++) out.net[s] = out.call[s] + out.put[s];
   return out;

@@ -23,6 +23,7 @@ const D_CUT = 37;
 const REC_BLOCK = 32;
 
 export interface ProfilePlan {
+  /** Terms: contracts with the same (a, v, next) listed side by side are merged into one (weights summed). */
   n: number;
   spot: number;
   /** Vol shift applied when the plan was built (decimal). */
@@ -45,7 +46,7 @@ export function planProfile(book: GexBook, opts: { volShift?: number; nextMask?:
   const n = book.n;
   const volShift = opts.volShift ?? 0;
   const plan: ProfilePlan = {
-    n,
+    n: 0,
     spot: book.spot,
     volShift,
     a: new Float64Array(n),
@@ -55,25 +56,35 @@ export function planProfile(book: GexBook, opts: { volShift?: number; nextMask?:
     droppedNonPositiveVol: 0,
   };
   const m = book.multiplier;
+  let k = 0;
   for (let i = 0; i < n; i++) {
     const T = book.t[i];
     const sigma = book.iv[i] + volShift;
     if (!(sigma > 0)) {
-      // w = 0 and v = 1 make the contract contribute exactly nothing.
-      plan.v[i] = 1;
-      plan.a[i] = 0;
-      plan.w[i] = 0;
+      // Left out: it would contribute exactly nothing (w = 0).
       plan.droppedNonPositiveVol++;
       continue;
     }
     const v = sigma * Math.sqrt(T);
     const lfr = book.logFwdRatio[i];
     const dq = Math.exp(lfr - book.rate[i] * T); // e^{-qT} = D·F/S
-    plan.v[i] = v;
-    plan.a[i] = (lfr - Math.log(book.strike[i])) / v + 0.5 * v;
-    plan.w[i] = (book.position[i] * m * dq * INV_SQRT_2PI) / v;
-    plan.next[i] = opts.nextMask ? opts.nextMask[i] : 0;
+    const a = (lfr - Math.log(book.strike[i])) / v + 0.5 * v;
+    const w = (book.position[i] * m * dq * INV_SQRT_2PI) / v;
+    const nx = opts.nextMask ? opts.nextMask[i] : 0;
+    // A call and a put at one strike share T, the forward and (GEX uses one IV per strike) the IV, so the same a and
+    // v: one term with the weights summed. Books list them side by side (chain rows are sorted by strike, then
+    // right), which halves the profile's work.
+    if (k > 0 && plan.a[k - 1] === a && plan.v[k - 1] === v && plan.next[k - 1] === nx) {
+      plan.w[k - 1] += w;
+      continue;
+    }
+    plan.a[k] = a;
+    plan.v[k] = v;
+    plan.w[k] = w;
+    plan.next[k] = nx;
+    k++;
   }
+  plan.n = k;
   return plan;
 }
 

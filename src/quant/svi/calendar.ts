@@ -45,38 +45,73 @@ export interface CalendarGap {
   free: boolean;
 }
 
-let gridCache: { lo: number; hi: number; n: number; k: Float64Array } | null = null;
 let relBuf = new Float64Array(0);
 const GR = (Math.sqrt(5) - 1) / 2;
 
+/** FAR^(i/nFar) of the geometric wing points (the same for every range): tabulated per nFar. */
+const farOffsets = new Map<number, Float64Array>();
+function farOffsetsOf(nFar: number): Float64Array {
+  let o = farOffsets.get(nFar);
+  if (!o) {
+    o = new Float64Array(nFar + 1);
+    for (let i = 1; i <= nFar; i++) o[i] = Math.pow(FAR, i / nFar);
+    if (farOffsets.size < 8) farOffsets.set(nFar, o);
+  }
+  return o;
+}
+
+/**
+ * The last few grids built, newest first: a fit under a floor and the surface's pairwise check alternate between a
+ * handful of ranges, and rebuilding a 2,321-point grid each time cost as much as checking on it.
+ */
+const GRID_CACHE = 4;
+const gridCache: Array<{ lo: number; hi: number; n: number; k: Float64Array }> = [];
+
 /** The check grid for one quoted range [lo, hi] (union of both slices' ranges). */
 export function calendarGrid(lo: number, hi: number, n = 2001, nFar = 160): Float64Array {
-  if (gridCache && gridCache.lo === lo && gridCache.hi === hi && gridCache.n === n + 2 * nFar) return gridCache.k;
+  const total = n + 2 * nFar;
+  for (let i = 0; i < gridCache.length; i++) {
+    const c = gridCache[i];
+    if (c.lo === lo && c.hi === hi && c.n === total) return c.k;
+  }
   const [cLo, cHi] = checkRange(lo, hi);
-  const k = new Float64Array(n + 2 * nFar);
+  const far = farOffsetsOf(nFar);
+  const k = new Float64Array(total);
   let j = 0;
   // Geometric in distance from the check range, out to FAR on each side.
-  for (let i = nFar; i >= 1; i--) k[j++] = cLo - Math.pow(FAR, i / nFar) + 1;
+  for (let i = nFar; i >= 1; i--) k[j++] = cLo - far[i] + 1;
   for (let i = 0; i < n; i++) k[j++] = cLo + ((cHi - cLo) * i) / (n - 1);
-  for (let i = 1; i <= nFar; i++) k[j++] = cHi + Math.pow(FAR, i / nFar) - 1;
-  gridCache = { lo, hi, n: n + 2 * nFar, k };
+  for (let i = 1; i <= nFar; i++) k[j++] = cHi + far[i] - 1;
+  gridCache.unshift({ lo, hi, n: total, k });
+  if (gridCache.length > GRID_CACHE) gridCache.pop();
   return k;
 }
 
-let wCache: { p: RawSvi; a: number; b: number; rho: number; m: number; sigma: number; grid: Float64Array; w: Float64Array } | null = null;
+interface WEntry {
+  p: RawSvi;
+  a: number;
+  b: number;
+  rho: number;
+  m: number;
+  sigma: number;
+  grid: Float64Array;
+  w: Float64Array;
+}
+const wCache: WEntry[] = [];
 
 /**
- * The earlier slice's total variance on a check grid, cached for the last (slice, grid) pair: a fit under a floor
- * checks many candidates against the same earlier slice (the values are exactly those sviW returns).
+ * The earlier slice's total variance on a check grid, cached for the last few (slice, grid) pairs: a fit under a
+ * floor checks many candidates against the same earlier slice (the values are exactly those sviW returns).
  */
 export function earlierW(p: RawSvi, grid: Float64Array): Float64Array {
-  const c = wCache;
-  if (c && c.p === p && c.grid === grid && c.a === p.a && c.b === p.b && c.rho === p.rho && c.m === p.m && c.sigma === p.sigma) {
-    return c.w;
+  for (let i = 0; i < wCache.length; i++) {
+    const c = wCache[i];
+    if (c.p === p && c.grid === grid && c.a === p.a && c.b === p.b && c.rho === p.rho && c.m === p.m && c.sigma === p.sigma) return c.w;
   }
   const w = new Float64Array(grid.length);
   for (let j = 0; j < grid.length; j++) w[j] = sviW(p, grid[j]);
-  wCache = { p, a: p.a, b: p.b, rho: p.rho, m: p.m, sigma: p.sigma, grid, w };
+  wCache.unshift({ p, a: p.a, b: p.b, rho: p.rho, m: p.m, sigma: p.sigma, grid, w });
+  if (wCache.length > GRID_CACHE) wCache.pop();
   return w;
 }
 
