@@ -7,7 +7,7 @@
  */
 import type { OptionChain, Settlement } from '../market/chain.js';
 import { isotonicIncreasing, rawCalendarGap, rawCalendarViolations, type CalendarViolation, type RawSliceRef } from '../quant/svi/calendar.js';
-import { fitSviSlice, type CalendarFloor, type CalendarOutcome, type SliceQuotes, type SviFitResult } from '../quant/svi/calibrate.js';
+import { fitSviOwnUnverified, fitSviSlice, type CalendarFloor, type CalendarOutcome, type SliceQuotes, type SviFitResult, type UnverifiedFit } from '../quant/svi/calibrate.js';
 import { calendarOk, essviButterflyViolation, essviToRaw, fitEssvi, refitEssvi, type EssviNode } from '../quant/svi/essvi.js';
 import { liveStart, meanSquaredZ, quotedRange, refitSliceLocal } from '../quant/svi/refit.js';
 import { sliceQuality, type SliceQuality } from '../quant/svi/quality.js';
@@ -139,14 +139,16 @@ export function fitSlices(chain: OptionChain, spot: number, inputs: SliceInput[]
   const order = inputs.map((_, i) => i).sort((i, j) => inputs[i].t - inputs[j].t || i - j);
   // Pass 1: every slice on its own (butterfly-free). Its wing slopes give the slope guides of pass 2: the isotonic
   // (non-decreasing in T) least-squares fit to the own slopes (wing slopes can only ratchet up along the floors, and
-  // past the quotes they are extrapolation; see CalendarFloor).
-  const own: Array<SviFitResult | null> = inputs.map(() => null);
+  // past the quotes they are extrapolation; see CalendarFloor). Under floors an own fit is left unverified until pass
+  // 2 knows whether it can be the answer (it clears its floor); most are only the start of the refit under the floor.
+  const own: Array<SviFitResult | UnverifiedFit | null> = inputs.map(() => null);
   const ownMs = new Float64Array(inputs.length);
   for (const idx of order) {
     const inp = inputs[idx];
     if (inp.status !== 'ok') continue;
     const f0 = now();
-    own[idx] = fitSviSlice(inp.quotes, { warm: opts.warm?.get(sliceKey(inp)) ?? null, minQuotes: opts.minQuotes });
+    const o = { warm: opts.warm?.get(sliceKey(inp)) ?? null, minQuotes: opts.minQuotes };
+    own[idx] = opts.independentSlices ? fitSviSlice(inp.quotes, o) : fitSviOwnUnverified(inp.quotes, o);
     ownMs[idx] = now() - f0;
   }
   const capR = new Float64Array(inputs.length).fill(Infinity);
@@ -169,7 +171,7 @@ export function fitSlices(chain: OptionChain, spot: number, inputs: SliceInput[]
       const f0 = now();
       const r: SviFitResult =
         opts.independentSlices || !own[idx]
-          ? own[idx] ?? fitSviSlice(inp.quotes, { minQuotes: opts.minQuotes })
+          ? (own[idx] as SviFitResult | null) ?? fitSviSlice(inp.quotes, { minQuotes: opts.minQuotes })
           : fitSviSlice(inp.quotes, {
               warm: opts.warm?.get(key) ?? null,
               minQuotes: opts.minQuotes,
