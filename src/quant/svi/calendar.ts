@@ -96,6 +96,8 @@ interface WEntry {
   sigma: number;
   grid: Float64Array;
   w: Float64Array;
+  /** 1 / max(|w|, 1e-300): the check's relative differences become products. */
+  inv: Float64Array;
 }
 const wCache: WEntry[] = [];
 
@@ -104,15 +106,24 @@ const wCache: WEntry[] = [];
  * floor checks many candidates against the same earlier slice (the values are exactly those sviW returns).
  */
 export function earlierW(p: RawSvi, grid: Float64Array): Float64Array {
+  return earlierEntry(p, grid).w;
+}
+
+function earlierEntry(p: RawSvi, grid: Float64Array): WEntry {
   for (let i = 0; i < wCache.length; i++) {
     const c = wCache[i];
-    if (c.p === p && c.grid === grid && c.a === p.a && c.b === p.b && c.rho === p.rho && c.m === p.m && c.sigma === p.sigma) return c.w;
+    if (c.p === p && c.grid === grid && c.a === p.a && c.b === p.b && c.rho === p.rho && c.m === p.m && c.sigma === p.sigma) return c;
   }
   const w = new Float64Array(grid.length);
-  for (let j = 0; j < grid.length; j++) w[j] = sviW(p, grid[j]);
-  wCache.unshift({ p, a: p.a, b: p.b, rho: p.rho, m: p.m, sigma: p.sigma, grid, w });
+  const inv = new Float64Array(grid.length);
+  for (let j = 0; j < grid.length; j++) {
+    w[j] = sviW(p, grid[j]);
+    inv[j] = 1 / Math.max(Math.abs(w[j]), 1e-300);
+  }
+  const e = { p, a: p.a, b: p.b, rho: p.rho, m: p.m, sigma: p.sigma, grid, w, inv };
+  wCache.unshift(e);
   if (wCache.length > GRID_CACHE) wCache.pop();
-  return w;
+  return e;
 }
 
 /**
@@ -128,18 +139,19 @@ export function rawCalendarGap(earlier: RawSvi, later: RawSvi, lo: number, hi: n
     return Number.isNaN(r) ? -Infinity : r;
   };
   const vals = relBuf.length >= grid.length ? relBuf : (relBuf = new Float64Array(grid.length));
-  const wE = earlierW(earlier, grid);
+  const { w: wE, inv } = earlierEntry(earlier, grid);
   // sviW(later, ·) inlined with the parameters hoisted (the same arithmetic).
   const la = later.a;
   const lb = later.b;
   const lr = later.rho;
   const lm = later.m;
   const ls = later.sigma;
+  const ls2 = ls * ls;
   for (let j = 0; j < grid.length; j++) {
     const we = wE[j];
     const x = grid[j] - lm;
-    const wl = la + lb * (lr * x + Math.sqrt(x * x + ls * ls));
-    const r0 = (wl - we) / Math.max(Math.abs(we), 1e-300);
+    const wl = la + lb * (lr * x + Math.sqrt(x * x + ls2));
+    const r0 = (wl - we) * inv[j];
     const r = Number.isNaN(r0) ? -Infinity : r0;
     vals[j] = r;
     if (r < minRel) {
@@ -188,12 +200,12 @@ export function calendarQuickReject(earlier: RawSvi, later: RawSvi, lo: number, 
   if ((later.b * (1 + later.rho) - sE) / Math.max(sE, 1e-300) < -tol) return true;
   if ((later.b * (1 - later.rho) - sL) / Math.max(sL, 1e-300) < -tol) return true;
   const grid = calendarGrid(lo, hi, n);
-  const wE = earlierW(earlier, grid);
+  const { w: wE, inv } = earlierEntry(earlier, grid);
   const la = later.a;
   const lb = later.b;
   const lr = later.rho;
   const lm = later.m;
-  const ls = later.sigma;
+  const ls2 = later.sigma * later.sigma;
   // Coarse stride first (crossings are usually wide), then the rest.
   for (const [start, stride] of [
     [0, 16],
@@ -202,8 +214,8 @@ export function calendarQuickReject(earlier: RawSvi, later: RawSvi, lo: number, 
     for (let j = start; j < grid.length; j += stride) {
       const we = wE[j];
       const x = grid[j] - lm;
-      const wl = la + lb * (lr * x + Math.sqrt(x * x + ls * ls));
-      const r = (wl - we) / Math.max(Math.abs(we), 1e-300);
+      const wl = la + lb * (lr * x + Math.sqrt(x * x + ls2));
+      const r = (wl - we) * inv[j];
       if (Number.isNaN(r) || r < -tol) return true;
     }
   }

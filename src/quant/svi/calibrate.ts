@@ -20,7 +20,8 @@
  *    slice inside Gatheral-Jacquier's sufficient conditions (θφ(1+|ρ|) < 4, θφ²(1+|ρ|) ≤ 4), butterfly-free by
  *    theorem. So a returned fit is always verified.
  * 4. Calendar floor (optional: the previous, shorter-dated slice's fit). No calendar arbitrage means
- *    w(k) ≥ w_prev(k) for every k at equal forward log-moneyness. The slice's own fit is kept when it already passes
+ *    w(k) ≥ w_prev(k) for every k at equal forward log-moneyness. The slice's own fit (stopped after step 1 and
+ *    finished only when it can be the answer: `fitSviOwnUnverified`) is kept when it already passes
  *    (rawCalendarGap: dense grid to |k| = 10⁶ and the wing slopes). Otherwise it is refitted with the floor in every
  *    stage: in the inner QP, w(k_j) ≥ (1 + δ_c) w_prev(k_j) at points over and well past the quotes and the wing
  *    slopes c ± d ≥ σ s_prev are linear in (a, d, c), so each inner optimum is exactly feasible at those points;
@@ -159,8 +160,9 @@ function fail(status: SviFitStatus, message: string): SviFitResult {
 }
 
 /**
- * Fits one slice. With a calendar floor: the slice is first fitted on its own (butterfly-free, as without a floor);
- * if that fit already stays above the floor everywhere it is kept. Otherwise the fit is redone under the floor
+ * Fits one slice. With a calendar floor: the slice is first fitted on its own, up to the quasi-explicit search; if
+ * that point clears the floor, the own fit is finished (polished, verified butterfly-free) and kept when it still
+ * clears it. Otherwise the fit is redone under the floor
  * (fitCore with the floor rows), and the best of that and the minimal uniform lift of the free fit onto the floor
  * (when that lift exists and passes both checks) is kept. Every returned fit passes butterflyReport and, with a
  * floor, rawCalendarGap.
@@ -505,131 +507,131 @@ function fitCore(q: SliceQuotes, opts: SviFitOptions, deferVerify = false): SviF
   return polishAndVerify();
 
   function polishAndVerify(): SviFitResult {
-  // ---- 2. LM polish with constraint penalties -----------------------------------------------------------------
-  // Penalty grid: coarse over the whole check range, dense just around the quoted range (where dips of g usually
-  // sit: the fit bends hardest just past the last quotes), and sinh-spaced around the vertex.
-  const near = Math.max(0.1, 0.5 * span);
-  const wLo = Math.min(cLo, qe.m - 6 * qe.sigma);
-  const wHi = Math.max(cHi, qe.m + 6 * qe.sigma);
-  const lm = new PenalisedLm(
-    q,
-    omega,
-    concat(
-      concat(concat(uniformGrid(wLo, wHi, 41), uniformGrid(kMin - near, kMax + near, 61)), sinhGrid(qe.m, qe.sigma, 61, 1e4)),
-      dipPatches(qe, wLo, wHi),
-    ),
-    wLo,
-    wHi,
-  );
-  if (fl) lm.cal = floorRows(fl.params, calLo, calHi, true, fl.capR, fl.capL);
-  let p = qe;
-  const startFeasible = lm.violation(qe) === 0;
-  // Penalty weights relative to the fit: at level c, a violation of G_MARGIN costs c times the whole objective.
-  // Starting low and raising it (continuation) lets LM slide along the constraint instead of jumping to any
-  // feasible point, which from a slightly infeasible start lands in poor local minima. It stops at the first level
-  // where every penalised constraint holds at its points (nearFeasible: inside half the margins; the dense
-  // verification below decides anyway).
-  const cost0 = Math.max(lm.cost(qe, 0), 1e-300);
-  const muOf = (c: number): number => (c * cost0) / (G_MARGIN * G_MARGIN);
-  for (const c of startFeasible ? [1e4] : [1, 1e2, 1e4, 1e6]) {
-    p = lm.run(p, muOf(c));
-    if (lm.nearFeasible(p)) break;
-  }
-  // Keep whichever of QE and LM is better among the constraint-satisfying ones.
-  if (startFeasible && (lm.violation(p) > 0 || lm.cost(qe, 0) < lm.cost(p, 0))) p = qe;
-
-
-  // ---- 3. verification and repair ------------------------------------------------------------------------------
-  // Every candidate is checked on the dense grids; the best verified one is kept, and an unverified better one is
-  // pulled towards it by bisection (the closest verified point on the segment).
-  let rep = butterflyReport(p, kMin, kMax);
-  let best: { p: RawSvi; cost: number; minG: number } | null = null;
-  const consider = (c: RawSvi, r: { free: boolean; minG: number }): void => {
-    if (!r.free) return;
-    const f = lm.cost(c, 0);
-    if (!best || f < best.cost) best = { p: c, cost: f, minG: r.minG };
-  };
-  consider(p, rep);
-  // The QE point only matters as a fallback when the polished point fails (otherwise the polish is at least as good).
-  if (!rep.free && p !== qe) consider(qe, butterflyReport(qe, kMin, kMax));
-  // A dip between the penalty grid's points: add a fine patch around it and the vertex, polish again.
-  for (let round = 0; round < 3 && !rep.free; round++) {
-    const at = Number.isFinite(rep.at) ? rep.at : p.m;
-    const h = Math.max(1e-4, Math.min(0.05, 0.2 * p.sigma));
-    lm.grid = concat(concat(lm.grid, dipPatches(p, wLo, wHi)), concat(uniformGrid(at - 10 * h, at + 10 * h, 41), sinhGrid(p.m, p.sigma, 41, 1e4)));
-    // Continuation again: jumping straight to a huge weight lets LM trade the whole fit for the new points.
-    const costNow = Math.max(lm.cost(p, 0), 1e-300);
-    let cand = p;
-    for (const c of [1, 1e2, 1e4, 1e6]) {
-      cand = lm.run(cand, (c * costNow) / (G_MARGIN * G_MARGIN));
-      if (c >= 1e2 && lm.nearFeasible(cand)) break;
+    // ---- 2. LM polish with constraint penalties -----------------------------------------------------------------
+    // Penalty grid: coarse over the whole check range, dense just around the quoted range (where dips of g usually
+    // sit: the fit bends hardest just past the last quotes), and sinh-spaced around the vertex.
+    const near = Math.max(0.1, 0.5 * span);
+    const wLo = Math.min(cLo, qe.m - 6 * qe.sigma);
+    const wHi = Math.max(cHi, qe.m + 6 * qe.sigma);
+    const lm = new PenalisedLm(
+      q,
+      omega,
+      concat(
+        concat(concat(uniformGrid(wLo, wHi, 41), uniformGrid(kMin - near, kMax + near, 61)), sinhGrid(qe.m, qe.sigma, 61, 1e4)),
+        dipPatches(qe, wLo, wHi),
+      ),
+      wLo,
+      wHi,
+    );
+    if (fl) lm.cal = floorRows(fl.params, calLo, calHi, true, fl.capR, fl.capL);
+    let p = qe;
+    const startFeasible = lm.violation(qe) === 0;
+    // Penalty weights relative to the fit: at level c, a violation of G_MARGIN costs c times the whole objective.
+    // Starting low and raising it (continuation) lets LM slide along the constraint instead of jumping to any
+    // feasible point, which from a slightly infeasible start lands in poor local minima. It stops at the first level
+    // where every penalised constraint holds at its points (nearFeasible: inside half the margins; the dense
+    // verification below decides anyway).
+    const cost0 = Math.max(lm.cost(qe, 0), 1e-300);
+    const muOf = (c: number): number => (c * cost0) / (G_MARGIN * G_MARGIN);
+    for (const c of startFeasible ? [1e4] : [1, 1e2, 1e4, 1e6]) {
+      p = lm.run(p, muOf(c));
+      if (lm.nearFeasible(p)) break;
     }
-    const r = butterflyReport(cand, kMin, kMax);
-    consider(cand, r);
-    if (r.free) break;
-    p = cand;
-    rep = r;
-  }
-  evals += lm.evals;
-  const finalBest = best as { p: RawSvi; cost: number; minG: number } | null;
-  let repaired = false;
-  if (!rep.free || (finalBest && finalBest.p !== p)) {
-    // p is the best unverified point; target is the best verified one, else an SSVI slice free by theorem.
-    const target = finalBest ? finalBest.p : ssviSafe(p);
-    let loL = 0;
-    let hiL = 1;
-    let hiP = target;
-    if (!rep.free) {
-      for (let it = 0; it < 24; it++) {
-        const mid = 0.5 * (loL + hiL);
-        const cand = blend(p, target, mid);
-        if (!butterflyQuickReject(cand, kMin, kMax, 801, 401, 8) && butterflyReport(cand, kMin, kMax, 801, 401).free) {
-          hiL = mid;
-          hiP = cand;
-        } else loL = mid;
+    // Keep whichever of QE and LM is better among the constraint-satisfying ones.
+    if (startFeasible && (lm.violation(p) > 0 || lm.cost(qe, 0) < lm.cost(p, 0))) p = qe;
+
+
+    // ---- 3. verification and repair ------------------------------------------------------------------------------
+    // Every candidate is checked on the dense grids; the best verified one is kept, and an unverified better one is
+    // pulled towards it by bisection (the closest verified point on the segment).
+    let rep = butterflyReport(p, kMin, kMax);
+    let best: { p: RawSvi; cost: number; minG: number } | null = null;
+    const consider = (c: RawSvi, r: { free: boolean; minG: number }): void => {
+      if (!r.free) return;
+      const f = lm.cost(c, 0);
+      if (!best || f < best.cost) best = { p: c, cost: f, minG: r.minG };
+    };
+    consider(p, rep);
+    // The QE point only matters as a fallback when the polished point fails (otherwise the polish is at least as good).
+    if (!rep.free && p !== qe) consider(qe, butterflyReport(qe, kMin, kMax));
+    // A dip between the penalty grid's points: add a fine patch around it and the vertex, polish again.
+    for (let round = 0; round < 3 && !rep.free; round++) {
+      const at = Number.isFinite(rep.at) ? rep.at : p.m;
+      const h = Math.max(1e-4, Math.min(0.05, 0.2 * p.sigma));
+      lm.grid = concat(concat(lm.grid, dipPatches(p, wLo, wHi)), concat(uniformGrid(at - 10 * h, at + 10 * h, 41), sinhGrid(p.m, p.sigma, 41, 1e4)));
+      // Continuation again: jumping straight to a huge weight lets LM trade the whole fit for the new points.
+      const costNow = Math.max(lm.cost(p, 0), 1e-300);
+      let cand = p;
+      for (const c of [1, 1e2, 1e4, 1e6]) {
+        cand = lm.run(cand, (c * costNow) / (G_MARGIN * G_MARGIN));
+        if (c >= 1e2 && lm.nearFeasible(cand)) break;
       }
-      rep = butterflyReport(hiP, kMin, kMax);
-      if (!rep.free || (finalBest && lm.cost(hiP, 0) > finalBest.cost)) hiP = target;
+      const r = butterflyReport(cand, kMin, kMax);
+      consider(cand, r);
+      if (r.free) break;
+      p = cand;
+      rep = r;
     }
-    p = hiP;
-    rep = butterflyReport(p, kMin, kMax);
-    repaired = !finalBest;
-    if (!rep.free) {
-      // The SSVI end point itself is free by theorem; only rounding could get here.
-      p = ssviSafe(p);
+    evals += lm.evals;
+    const finalBest = best as { p: RawSvi; cost: number; minG: number } | null;
+    let repaired = false;
+    if (!rep.free || (finalBest && finalBest.p !== p)) {
+      // p is the best unverified point; target is the best verified one, else an SSVI slice free by theorem.
+      const target = finalBest ? finalBest.p : ssviSafe(p);
+      let loL = 0;
+      let hiL = 1;
+      let hiP = target;
+      if (!rep.free) {
+        for (let it = 0; it < 24; it++) {
+          const mid = 0.5 * (loL + hiL);
+          const cand = blend(p, target, mid);
+          if (!butterflyQuickReject(cand, kMin, kMax, 801, 401, 8) && butterflyReport(cand, kMin, kMax, 801, 401).free) {
+            hiL = mid;
+            hiP = cand;
+          } else loL = mid;
+        }
+        rep = butterflyReport(hiP, kMin, kMax);
+        if (!rep.free || (finalBest && lm.cost(hiP, 0) > finalBest.cost)) hiP = target;
+      }
+      p = hiP;
       rep = butterflyReport(p, kMin, kMax);
+      repaired = !finalBest;
+      if (!rep.free) {
+        // The SSVI end point itself is free by theorem; only rounding could get here.
+        p = ssviSafe(p);
+        rep = butterflyReport(p, kMin, kMax);
+        repaired = true;
+      }
+    }
+    let calendar: CalendarOutcome = 'none';
+    if (fl && !calendarFree(p)) {
+      // The floor rows hold at their points (exactly in the QE optimum, up to the penalty in LM), not necessarily
+      // between them: lift the butterfly-free candidates onto the floor (the minimal uniform lift), verify both
+      // checks, keep the best; the floor itself is the last resort.
+      // Candidates by objective; the first that passes both checks wins (only it needs verifying).
+      const cands: Array<{ t: RawSvi; f: number }> = [];
+      for (const c of p === qe ? [p] : [p, qe]) {
+        const t = liftOnto(c, fl.params, calLo, calHi, gapOf);
+        if (t) cands.push({ t, f: lm.cost(t, 0) });
+      }
+      cands.sort((x, y) => x.f - y.f);
+      let chosen: { p: RawSvi; r: ButterflyReport } | null = null;
+      for (const c of cands) {
+        const r = check(c.t);
+        if (r.free) {
+          chosen = { p: c.t, r };
+          break;
+        }
+      }
+      p = chosen ? chosen.p : fl.params;
+      rep = chosen ? chosen.r : check(p);
       repaired = true;
     }
-  }
-  let calendar: CalendarOutcome = 'none';
-  if (fl && !calendarFree(p)) {
-    // The floor rows hold at their points (exactly in the QE optimum, up to the penalty in LM), not necessarily
-    // between them: lift the butterfly-free candidates onto the floor (the minimal uniform lift), verify both
-    // checks, keep the best; the floor itself is the last resort.
-    // Candidates by objective; the first that passes both checks wins (only it needs verifying).
-    const cands: Array<{ t: RawSvi; f: number }> = [];
-    for (const c of p === qe ? [p] : [p, qe]) {
-      const t = liftOnto(c, fl.params, calLo, calHi, gapOf);
-      if (t) cands.push({ t, f: lm.cost(t, 0) });
+    if (fl) {
+      const slack = gapOf(p).minRel;
+      calendar = p === fl.params ? 'floor' : repaired ? 'repaired' : slack > BINDING ? 'free' : 'constrained';
     }
-    cands.sort((x, y) => x.f - y.f);
-    let chosen: { p: RawSvi; r: ButterflyReport } | null = null;
-    for (const c of cands) {
-      const r = check(c.t);
-      if (r.free) {
-        chosen = { p: c.t, r };
-        break;
-      }
-    }
-    p = chosen ? chosen.p : fl.params;
-    rep = chosen ? chosen.r : check(p);
-    repaired = true;
-  }
-  if (fl) {
-    const slack = gapOf(p).minRel;
-    calendar = p === fl.params ? 'floor' : repaired ? 'repaired' : slack > BINDING ? 'free' : 'constrained';
-  }
-  return { status: 'ok', params: p, objective: lm.cost(p, 0), minG: rep.minG, repaired, evals, calendar };
+    return { status: 'ok', params: p, objective: lm.cost(p, 0), minG: rep.minG, repaired, evals, calendar };
   }
 }
 

@@ -1,7 +1,7 @@
 // Public surface of the SVI module: raw SVI, arbitrage-free slice calibration, eSSVI surface, checks, queries.
 export * from './raw.js';
 export { butterflyReport, checkRange, minGOn, sinhGrid, uniformGrid, type ButterflyReport } from './butterfly.js';
-export { fitSviSlice, ssviSafe, ssviToRaw, type CalendarFloor, type CalendarOutcome, type SliceQuotes, type SviFitOptions, type SviFitResult, type SviFitStatus } from './calibrate.js';
+export { fitSviOwnUnverified, fitSviSlice, ssviSafe, ssviToRaw, type CalendarFloor, type CalendarOutcome, type SliceQuotes, type SviFitOptions, type SviFitResult, type SviFitStatus, type UnverifiedFit } from './calibrate.js';
 export { sliceQuality, type SliceQuality } from './quality.js';
 export {
   calendarGap,

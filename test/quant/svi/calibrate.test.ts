@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { fitSviSlice, type SliceQuotes } from '../../../src/quant/svi/calibrate.js';
+import { fitSviOwnUnverified, fitSviSlice, type SliceQuotes } from '../../../src/quant/svi/calibrate.js';
+import { rawCalendarGap } from '../../../src/quant/svi/calendar.js';
 import { sliceQuality } from '../../../src/quant/svi/quality.js';
 import { sviG, sviW, type RawSvi } from '../../../src/quant/svi/raw.js';
 
@@ -100,6 +101,30 @@ describe('fitSviSlice', () => {
     const warm = fitSviSlice(q, { warm: cold.params });
     // Same optimum up to the LM polish's relative convergence tolerance (1e-4 on the objective).
     expect(warm.objective).toBeLessThanOrEqual(cold.objective * (1 + 1e-4) + 1e-12);
+  });
+
+  it('an own fit left unverified finishes into exactly the verified fit, and under a floor gives a verified, calendar-free fit', () => {
+    for (const c of cases) {
+      const { q } = synth(c.p, c.t, c.lo, c.hi, 60, 5);
+      const own = fitSviOwnUnverified(q);
+      expect(own.status).toBe('unverified');
+      if (own.status !== 'unverified') continue;
+      const done = own.finish();
+      expect(done).toEqual(fitSviSlice(q));
+      expect(own.finish()).toBe(done); // once
+      // A floor just under the slice's own smile (it binds) and one far below it (it does not): with the unverified
+      // own fit given, the answer is verified butterfly-free and above the floor everywhere.
+      for (const scale of [0.97, 0.3]) {
+        const floor = { params: { ...c.p, a: c.p.a * scale, b: c.p.b * scale }, kMin: c.lo, kMax: c.hi };
+        const r = fitSviSlice(q, { floor, own: fitSviOwnUnverified(q) });
+        expect(r.status).toBe('ok');
+        expect(denseMinG(r.params!, c.lo, c.hi)).toBeGreaterThanOrEqual(0);
+        expect(rawCalendarGap(floor.params, r.params!, c.lo, c.hi).free).toBe(true);
+        expect(r).toEqual(fitSviSlice(q, { floor })); // the same as computing the own fit inside
+      }
+    }
+    const few = fitSviOwnUnverified(synth(cases[0].p, 0.25, -0.5, 0.25, 4, 1).q);
+    expect(few.status).toBe('too_few_quotes');
   });
 
   it('bad input gets a clear status and no parameters, never NaN', () => {
