@@ -5,14 +5,14 @@
 // hovering the surface shows a tooltip that follows the refits, screenshots are saved to test-artifacts/, the 3D frame
 // rate while orbiting is measured with the pipeline running, and Ctrl-C leaves the page in its disconnected state.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { repoRoot } from '../support/cli.js';
 import { launchBrowser, type Browser } from './browser.js';
-import { ensureWebBuilt } from './build.js';
+import { ensureWebBuilt, newest } from './build.js';
 import { measureOrbitFps } from './fps.js';
 import { money, num, pct } from '../../web/src/format.js';
 
@@ -24,15 +24,6 @@ let dataDir: string;
 let base: string;
 let cli: string;
 let stderr = '';
-
-function newest(dir: string): number {
-  let t = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
-  }
-  return t;
-}
 
 /**
  * `node bin/manifold.js run` when the compiled CLI is up to date with src/ (CI builds it on install); otherwise the

@@ -4,7 +4,7 @@
  * so that a very small σ, the typical short-dated shape, is resolved), and the analytic wing condition (Lee's
  * slope bound) that settles g beyond any finite grid: with slopes s < 2, g(±∞) = 1/4 − s²/16 > 0.
  */
-import { MAX_WING_SLOPE, sviG, sviMaxWingSlope, sviMinW, type RawSvi } from './raw.js';
+import { MAX_WING_SLOPE, sviG, sviGAt, sviMaxWingSlope, sviMinW, type RawSvi } from './raw.js';
 
 /** Uniform points over [lo, hi]. */
 export function uniformGrid(lo: number, hi: number, n: number): Float64Array {
@@ -149,19 +149,8 @@ function minGGrid(p: RawSvi, lo: number, hi: number, n: number, ys: Float64Array
   let at = NaN;
   for (let i = 0; i < n; i++) {
     const k = ys ? lo + hi * ys[i] : lo + ((hi - lo) * i) / (n - 1);
-    const x = k - pm;
-    const r = x * x + s2;
-    const sq = Math.sqrt(r);
-    const w = pa + pb * (pr * x + sq);
-    let g: number;
-    if (!(w > 0)) g = -Infinity;
-    else {
-      const w1 = pb * (pr + x / sq);
-      const w2 = (pb * s2) / (r * sq);
-      const t = 1 - (k * w1) / (2 * w);
-      g = t * t - ((w1 * w1) / 4) * (1 / w + 0.25) + w2 / 2;
-      if (Number.isNaN(g)) g = -Infinity;
-    }
+    let g = sviGAt(pa, pb, pr, pm, s2, k);
+    if (Number.isNaN(g)) g = -Infinity;
     vals[i] = g;
     if (g < minG) {
       minG = g;

@@ -36,7 +36,7 @@ import { calendarGrid, calendarQuickReject, earlierW, rawCalendarGap, type Calen
 import { InnerSolver } from './inner.js';
 import { nelderMead } from './nelder-mead.js';
 import { solveInPlace } from './linalg.js';
-import { gFromW, MAX_WING_SLOPE, rawFromZeliade, sviG, sviMaxWingSlope, sviMinW, sviW, sviW1, type RawSvi } from './raw.js';
+import { gFromW, MAX_WING_SLOPE, rawFromZeliade, sviG, sviGAt, sviMaxWingSlope, sviMinW, sviW, sviW1, type RawSvi } from './raw.js';
 
 /** Quotes of one slice, already filtered. All arrays have the same length. */
 export interface SliceQuotes {
@@ -377,25 +377,14 @@ function fitCore(q: SliceQuotes, opts: SviFitOptions, deferVerify = false): SviF
     const uLo = Math.min(cLo, m - 4 * sigma);
     const uHi = Math.max(cHi, m + 4 * sigma);
     {
-      // sviG inlined, parameters hoisted (the same arithmetic).
+      // Parameters hoisted (sviGAt: sviG's arithmetic).
       const pa = p.a;
       const pb = p.b;
       const pr = p.rho;
       const pm = p.m;
       const s2 = p.sigma * p.sigma;
       for (let j = 0; j < NU; j++) {
-        const k = uLo + ((uHi - uLo) * j) / (NU - 1);
-        const x = k - pm;
-        const r = x * x + s2;
-        const sq = Math.sqrt(r);
-        const w = pa + pb * (pr * x + sq);
-        let g: number;
-        if (!(w > 0)) g = -Infinity;
-        else {
-          const w1 = pb * (pr + x / sq);
-          const t = 1 - (k * w1) / (2 * w);
-          g = t * t - ((w1 * w1) / 4) * (1 / w + 0.25) + (pb * s2) / (r * sq) / 2;
-        }
+        const g = sviGAt(pa, pb, pr, pm, s2, uLo + ((uHi - uLo) * j) / (NU - 1));
         if (!(g >= G_MARGIN)) v += Number.isNaN(g) || g < -10 ? 10 : G_MARGIN - g;
       }
     }
@@ -848,26 +837,14 @@ class PenalisedLm {
     if (this.penBuf.length !== len) this.penBuf = new Float64Array(len);
     this.penFor = p;
     const out = this.penBuf;
-    // g on the grid: sviG inlined with the parameters hoisted (the same arithmetic).
+    // g on the grid, the parameters hoisted (sviGAt: sviG's arithmetic).
     const pa = p.a;
     const pb = p.b;
     const pr = p.rho;
     const pm = p.m;
     const s2 = p.sigma * p.sigma;
     for (let j = 0; j < g.length; j++) {
-      const k = g[j];
-      const x = k - pm;
-      const r = x * x + s2;
-      const sq = Math.sqrt(r);
-      const w = pa + pb * (pr * x + sq);
-      let gv: number;
-      if (!(w > 0)) gv = -Infinity;
-      else {
-        const w1 = pb * (pr + x / sq);
-        const w2 = (pb * s2) / (r * sq);
-        const t = 1 - (k * w1) / (2 * w);
-        gv = t * t - ((w1 * w1) / 4) * (1 / w + 0.25) + w2 / 2;
-      }
+      const gv = sviGAt(pa, pb, pr, pm, s2, g[j]);
       out[j] = gv >= G_MARGIN ? 0 : Math.min(G_MARGIN - gv, 10);
     }
     out[g.length] = Math.max(0, sviMaxWingSlope(p) - MAX_WING_SLOPE);

@@ -49,14 +49,23 @@ export function gFromW(k: number, w: number, w1: number, w2: number): number {
 
 /** g(k) of a raw SVI slice (one pass, shared subexpressions). */
 export function sviG(p: RawSvi, k: number): number {
-  const x = k - p.m;
-  const s2 = p.sigma * p.sigma;
+  return sviGAt(p.a, p.b, p.rho, p.m, p.sigma * p.sigma, k);
+}
+
+/**
+ * g(k) from the raw parameters passed as numbers (s2 = σ²): the hot loops (dense checks, penalty grids) hoist the
+ * parameters once and call this per point. −Infinity where w ≤ 0; NaN passes through (callers decide).
+ */
+export function sviGAt(a: number, b: number, rho: number, m: number, s2: number, k: number): number {
+  const x = k - m;
   const r = x * x + s2;
   const sq = Math.sqrt(r);
-  const w = p.a + p.b * (p.rho * x + sq);
-  const w1 = p.b * (p.rho + x / sq);
-  const w2 = (p.b * s2) / (r * sq);
-  return gFromW(k, w, w1, w2);
+  const w = a + b * (rho * x + sq);
+  if (!(w > 0)) return -Infinity;
+  const w1 = b * (rho + x / sq);
+  const w2 = (b * s2) / (r * sq);
+  const t = 1 - (k * w1) / (2 * w);
+  return t * t - ((w1 * w1) / 4) * (1 / w + 0.25) + w2 / 2;
 }
 
 /** Minimum of w over all k: a + bσ√(1 − ρ²) (attained at k = m − ρσ/√(1−ρ²)). */

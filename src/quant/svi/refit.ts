@@ -32,7 +32,9 @@ import { butterflyReport, checkRange, sinhGrid, type ButterflyReport } from './b
 import { calendarGrid, earlierW, rawCalendarGap, type CalendarGap } from './calendar.js';
 import type { CalendarFloor, CalendarOutcome, SliceQuotes } from './calibrate.js';
 import { solveInPlace } from './linalg.js';
-import type { SliceQuality } from './quality.js';
+import { qualityFromReport, type SliceQuality } from './quality.js';
+
+export { qualityFromReport };
 import { MAX_WING_SLOPE, sviG, sviMinW, sviW, sviW1, type RawSvi } from './raw.js';
 
 /** g margin of the penalty rows (the full fit's G_MARGIN). */
@@ -92,34 +94,6 @@ export interface LocalRefitResult {
 
 function failed(status: LocalRefitStatus, iterations = 0): LocalRefitResult {
   return { status, params: null, quality: null, report: null, gap: null, calendar: 'none', objective: NaN, iterations };
-}
-
-/**
- * Fit quality from an already computed butterfly report over the quoted range: the figures of `sliceQuality`
- * (quality.ts), same formulas, without running the dense check a second time.
- */
-export function qualityFromReport(p: RawSvi, q: SliceQuotes, rep: ButterflyReport): SliceQuality {
-  const n = q.k.length;
-  let se = 0;
-  let inside = 0;
-  let maxZ = 0;
-  for (let i = 0; i < n; i++) {
-    const vol = Math.sqrt(Math.max(sviW(p, q.k[i]), 0) / q.t);
-    const r = vol - q.mid[i];
-    se += r * r;
-    if (vol >= q.bid[i] && vol <= q.ask[i]) inside++;
-    const hs = (q.ask[i] - q.bid[i]) / 2;
-    if (hs > 0) maxZ = Math.max(maxZ, Math.abs(r) / hs);
-  }
-  return {
-    rmseVol: n > 0 ? 100 * Math.sqrt(se / n) : NaN,
-    inBand: n > 0 ? inside / n : NaN,
-    maxAbsZ: maxZ,
-    minG: rep.minG,
-    butterflyFree: rep.free,
-    atmVol: 100 * Math.sqrt(Math.max(sviW(p, 0), 0) / q.t),
-    quotes: n,
-  };
 }
 
 /**
