@@ -47,8 +47,10 @@ export const ConfigSchema = z.object({
       flushMs: z.number().int().min(1).max(60_000).default(250),
       /** Bound of the in-memory write buffer, rows; beyond it rows go straight to the spool file. */
       maxBufferRows: z.number().int().min(1).default(200_000),
+      /** Embedded PGlite on its own worker thread (its SQL then never blocks the pipeline's thread). */
+      pgliteThread: z.boolean().default(true),
     })
-    .default({ redisPrefix: 'manifold:', batchRows: 5000, flushMs: 250, maxBufferRows: 200_000 }),
+    .default({ redisPrefix: 'manifold:', batchRows: 5000, flushMs: 250, maxBufferRows: 200_000, pgliteThread: true }),
   bus: z
     .object({
       kind: z.enum(['inproc', 'zmq']).default('inproc'),
@@ -142,10 +144,22 @@ export const ENV_VARS: Record<string, string> = {
   MANIFOLD_API_TOKEN: 'api.token',
   MANIFOLD_CYCLE_MS: 'pipeline.cycleMs',
   MANIFOLD_SURFACE_EVERY_MS: 'pipeline.surfaceEveryMs',
+  MANIFOLD_PGLITE_THREAD: 'store.pgliteThread',
 };
 
 /** Config paths whose environment variable is a number. */
 const NUMERIC_PATHS = new Set(['api.port', 'pipeline.cycleMs', 'pipeline.surfaceEveryMs']);
+/** Config paths whose environment variable is a switch: 1/true/yes/on or 0/false/no/off. */
+const BOOLEAN_PATHS = new Set(['store.pgliteThread']);
+
+function envValue(path: string, v: string): unknown {
+  if (NUMERIC_PATHS.has(path)) return Number(v);
+  if (BOOLEAN_PATHS.has(path)) {
+    if (/^(1|true|yes|on)$/i.test(v)) return true;
+    if (/^(0|false|no|off)$/i.test(v)) return false;
+  }
+  return v; // anything else fails validation with the path named
+}
 
 function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
   const parts = path.split('.');
@@ -185,7 +199,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   for (const [name, path] of Object.entries(ENV_VARS)) {
     const v = env[name];
     if (v === undefined || v === '') continue;
-    setPath(raw, path, NUMERIC_PATHS.has(path) ? Number(v) : v);
+    setPath(raw, path, envValue(path, v));
   }
   const parsed = ConfigSchema.safeParse(raw);
   if (!parsed.success) {

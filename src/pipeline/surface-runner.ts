@@ -4,7 +4,8 @@
  * for that long. Slice inputs (typed arrays) are built on the main thread and copied to the worker; the fit comes back
  * without its query object, which is rebuilt here from the eSSVI nodes. `thread: false` fits inline (same results).
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startModuleWorker } from '../util/module-worker.js';
 import type { ChainIv } from '../analytics/chain-iv-types.js';
 import { buildSlices } from '../analytics/slices.js';
 import { fitSlices, type PreviousSurface, type SurfaceFit } from '../analytics/surface.js';
@@ -28,16 +29,7 @@ export class SurfaceRunner {
 
   private start(): Promise<void> {
     if (this.ready) return this.ready;
-    // Compiled, the worker is surface-worker.js next to this file; from the TypeScript sources (tsx) it is a .ts file
-    // and needs tsx's loader registered inside the worker (a loader registered in the parent does not carry over).
-    const fromSource = import.meta.url.endsWith('.ts');
-    const url = new URL(`./surface-worker${fromSource ? '.ts' : '.js'}`, import.meta.url);
-    let w: Worker;
-    if (!fromSource) w = new Worker(url);
-    else {
-      const tsxApi = import.meta.resolve('tsx/esm/api');
-      w = new Worker(`import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); });`, { eval: true });
-    }
+    const w = startModuleWorker(import.meta.url, 'surface-worker');
     this.worker = w;
     w.unref();
     this.ready = new Promise<void>((resolve, reject) => {

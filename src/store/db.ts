@@ -209,14 +209,14 @@ export type { PgliteClient };
 
 /**
  * Open the history database: PostgreSQL when `databaseUrl` is set, otherwise PGlite in `pgliteDir`
- * (`memory://` for a throwaway in-memory database).
+ * (`memory://` for a throwaway in-memory database), on a worker thread with `pgliteThread` (./pglite-thread.ts).
  */
-export async function openDatabase(opts: { databaseUrl?: string; pgliteDir: string; poolSize?: number }): Promise<SqlClient> {
+export async function openDatabase(opts: { databaseUrl?: string; pgliteDir: string; poolSize?: number; pgliteThread?: boolean }): Promise<SqlClient> {
   if (opts.databaseUrl) {
     if (!/^postgres(ql)?:\/\//.test(opts.databaseUrl)) throw new Error(`database URL must start with postgres:// (got '${redactUrl(opts.databaseUrl)}')`);
     return PgClient.open(opts.databaseUrl, opts.poolSize);
   }
-  const c = new PgliteClient(opts.pgliteDir);
+  const c: SqlClient = opts.pgliteThread ? new (await import('./pglite-thread.js')).PgliteThreadClient(opts.pgliteDir) : new PgliteClient(opts.pgliteDir);
   if (!(await c.ping())) throw new Error(`cannot open PGlite database in ${opts.pgliteDir}`);
   return c;
 }

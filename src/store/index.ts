@@ -24,7 +24,7 @@ export function spoolDir(cfg: ManifoldConfig): string {
 }
 
 export async function openHistoryDb(cfg: ManifoldConfig): Promise<SqlClient> {
-  return openDatabase({ databaseUrl: cfg.store.databaseUrl, pgliteDir: pgliteDir(cfg) });
+  return openDatabase({ databaseUrl: cfg.store.databaseUrl, pgliteDir: pgliteDir(cfg), pgliteThread: cfg.store.pgliteThread !== false });
 }
 
 export interface HistoryStore {

@@ -4,7 +4,8 @@
  * columns must live in SharedArrayBuffers (`allocSharedBsmInput`, `allocSharedGreekColumns`), handed to the workers
  * once at creation; a run then only posts slice bounds. I/O (threads), so it lives outside src/quant.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startModuleWorker } from './module-worker.js';
 import type { BsmInput, GreekColumns } from '../quant/black/batch.js';
 
 const GREEK_KEYS = ['iv', 'price', 'delta', 'gamma', 'vega', 'theta', 'rho', 'vanna', 'charm', 'vomma', 'speed', 'zomma', 'color', 'dualDelta', 'dualGamma'] as const;
@@ -50,17 +51,7 @@ export class GreeksPool {
       ...Object.fromEntries(GREEK_KEYS.map((k) => ['out_' + k, out[k].buffer])),
     };
     for (const b of Object.values(buffers)) if (!(b instanceof SharedArrayBuffer)) throw new Error('GreeksPool needs SharedArrayBuffer-backed columns');
-    // Compiled, the worker is greeks-worker.js next to this file. Running from the TypeScript sources (tsx, as the
-    // tests and `node --import tsx src/cli/bin.ts` do), the worker is a .ts file and needs tsx's loader registered
-    // inside the worker first (a loader registered in the parent does not carry over).
-    const fromSource = import.meta.url.endsWith('.ts');
-    const url = new URL(`./greeks-worker${fromSource ? '.ts' : '.js'}`, import.meta.url);
-    const make = (): Worker => {
-      if (!fromSource) return new Worker(url, { workerData: buffers });
-      const tsxApi = import.meta.resolve('tsx/esm/api');
-      const boot = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); });`;
-      return new Worker(boot, { eval: true, workerData: buffers });
-    };
+    const make = (): Worker => startModuleWorker(import.meta.url, 'greeks-worker', { workerData: buffers });
     const workers = Array.from({ length: threads }, make);
     await Promise.all(
       workers.map(

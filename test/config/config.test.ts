@@ -14,6 +14,14 @@ describe('configuration', () => {
     expect(c.bus.kind).toBe('inproc');
     expect(c.api.port).toBe(8787);
     expect(c.massive.apiKey).toBeUndefined();
+    expect(c.store.pgliteThread).toBe(true);
+  });
+
+  it('reads switches from the environment, and refuses anything else', () => {
+    expect(loadConfig({ MANIFOLD_PGLITE_THREAD: '0' }, dir()).store.pgliteThread).toBe(false);
+    expect(loadConfig({ MANIFOLD_PGLITE_THREAD: 'off' }, dir()).store.pgliteThread).toBe(false);
+    expect(loadConfig({ MANIFOLD_PGLITE_THREAD: 'TRUE' }, dir()).store.pgliteThread).toBe(true);
+    expect(() => loadConfig({ MANIFOLD_PGLITE_THREAD: 'maybe' }, dir())).toThrow(/store\.pgliteThread/);
   });
 
   it('file < .env < environment', () => {
