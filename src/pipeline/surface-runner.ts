@@ -6,6 +6,7 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { startModuleWorker } from '../util/module-worker.js';
+import { PendingReplies } from '../util/pending-replies.js';
 import type { ChainIv } from '../analytics/chain-iv-types.js';
 import { buildSlices } from '../analytics/slices.js';
 import { fitSlices, type PreviousSurface, type SurfaceFit } from '../analytics/surface.js';
@@ -15,13 +16,10 @@ import type { EssviNode } from '../quant/svi/essvi.js';
 import type { RawSvi } from '../quant/svi/raw.js';
 import type { SurfaceJob } from './surface-worker.js';
 
-type Pending = { resolve: (f: SurfaceFit) => void; reject: (e: Error) => void };
-
 export class SurfaceRunner {
   private worker: Worker | null = null;
   private ready: Promise<void> | null = null;
-  private nextId = 1;
-  private readonly pending = new Map<number, Pending>();
+  private readonly pending = new PendingReplies<SurfaceFit>();
   /** Inline mode's last fit and inputs (the worker keeps its own): the live refit's `previous`. */
   private last: { underlying: string; previous: PreviousSurface } | null = null;
 
@@ -41,24 +39,16 @@ export class SurfaceRunner {
     });
     w.on('message', (m: { id?: number; fit?: Omit<SurfaceFit, 'query'>; error?: string }) => {
       if (m.id === undefined) return;
-      const p = this.pending.get(m.id);
-      if (!p) return;
-      this.pending.delete(m.id);
-      if (m.error !== undefined || !m.fit) p.reject(new Error(m.error ?? 'surface worker returned nothing'));
-      else p.resolve(withQuery(m.fit));
+      if (m.error !== undefined || !m.fit) this.pending.reject(m.id, new Error(m.error ?? 'surface worker returned nothing'));
+      else this.pending.resolve(m.id, withQuery(m.fit));
     });
-    w.on('error', (e) => this.failAll(e));
+    w.on('error', (e) => this.pending.failAll(e));
     w.on('exit', (code) => {
-      this.failAll(new Error(`surface worker exited (${code})`));
+      this.pending.failAll(new Error(`surface worker exited (${code})`));
       this.worker = null;
       this.ready = null;
     });
     return this.ready;
-  }
-
-  private failAll(e: Error): void {
-    for (const p of this.pending.values()) p.reject(e);
-    this.pending.clear();
   }
 
   /** Fit every slice of the chain, warm-started from `warm` (slice key → previous raw SVI). */
@@ -71,24 +61,23 @@ export class SurfaceRunner {
       return fit;
     }
     await this.start();
+    const { id, reply } = this.pending.open();
     const job: SurfaceJob = {
-      id: this.nextId++,
+      id,
       meta: { underlying: chain.underlying, asOfMs: chain.asOfMs, asOfDate: chain.asOfDate },
       spot: civ.spot,
       inputs: buildSlices(chain, civ),
       warm: [...warm.entries()],
     };
-    return new Promise<SurfaceFit>((resolve, reject) => {
-      this.pending.set(job.id, { resolve, reject });
-      this.worker!.postMessage(job);
-    });
+    this.worker!.postMessage(job);
+    return reply;
   }
 
   async close(): Promise<void> {
     const w = this.worker;
     this.worker = null;
     this.ready = null;
-    this.failAll(new Error('surface runner closed'));
+    this.pending.failAll(new Error('surface runner closed'));
     if (w) await w.terminate();
   }
 }

@@ -46,6 +46,16 @@ function markConnectionError(err: unknown): Error {
   return e;
 }
 
+/** True when `SELECT 1` succeeds: the liveness probe of every client. */
+export async function answers(db: SqlQueryable): Promise<boolean> {
+  try {
+    await db.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Redact the password of a postgres:// URL for logs and status output. */
 export function redactUrl(url: string): string {
   return url.replace(/(\/\/[^:/@]+:)[^@]*@/, '$1***@');
@@ -126,13 +136,8 @@ class PgClient implements SqlClient {
     }
   }
 
-  async ping(): Promise<boolean> {
-    try {
-      await this.query('SELECT 1');
-      return true;
-    } catch {
-      return false;
-    }
+  ping(): Promise<boolean> {
+    return answers(this);
   }
 
   async close(): Promise<void> {

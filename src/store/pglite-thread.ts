@@ -10,10 +10,10 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { startModuleWorker } from '../util/module-worker.js';
-import type { SqlClient, SqlQueryable } from './db.js';
+import { PendingReplies } from '../util/pending-replies.js';
+import { answers, type SqlClient, type SqlQueryable } from './db.js';
 import type { PgliteReply, PgliteRequest } from './pglite-worker.js';
 
-type Pending = { resolve: (r: PgliteReply) => void; reject: (e: Error) => void };
 type Op = { op: 'query'; sql: string; params?: unknown[] } | { op: 'exec'; sql: string } | { op: 'close' };
 
 function connectionError(message: string): Error {
@@ -24,8 +24,7 @@ export class PgliteThreadClient implements SqlClient {
   readonly kind = 'pglite' as const;
   private worker: Worker | null = null;
   private ready: Promise<Worker> | null = null;
-  private nextId = 1;
-  private readonly pending = new Map<number, Pending>();
+  private readonly pending = new PendingReplies<PgliteReply>();
   /** Serialises transactions against everything else (one session). */
   private lock: Promise<void> = Promise.resolve();
   private closed = false;
@@ -45,35 +44,24 @@ export class PgliteThreadClient implements SqlClient {
       });
     });
     w.on('message', (m: PgliteReply & { ready?: boolean }) => {
-      if (m.ready) return;
-      const p = this.pending.get(m.id);
-      if (!p) return;
-      this.pending.delete(m.id);
-      p.resolve(m);
+      if (!m.ready) this.pending.resolve(m.id, m);
     });
-    w.on('error', (e) => this.failAll(connectionError(`PGlite worker error: ${e.message}`)));
+    w.on('error', (e) => this.pending.failAll(connectionError(`PGlite worker error: ${e.message}`)));
     w.on('exit', (code) => {
-      this.failAll(connectionError(`PGlite worker exited (${code})`));
+      this.pending.failAll(connectionError(`PGlite worker exited (${code})`));
       this.worker = null;
       this.ready = null;
     });
     return this.ready;
   }
 
-  private failAll(e: Error): void {
-    for (const p of this.pending.values()) p.reject(e);
-    this.pending.clear();
-  }
-
   /** One request to the worker, outside the transaction lock (the lock's holder and the lock-taking calls use it). */
   private async send(op: Op): Promise<PgliteReply> {
     if (this.closed && op.op !== 'close') throw connectionError('PGlite is closed');
     const w = await this.start();
-    const id = this.nextId++;
-    const reply = await new Promise<PgliteReply>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      w.postMessage({ id, ...op } as PgliteRequest);
-    });
+    const { id, reply: replied } = this.pending.open();
+    w.postMessage({ id, ...op } as PgliteRequest);
+    const reply = await replied;
     if (reply.error) throw Object.assign(new Error(reply.error.message), reply.error.code ? { code: reply.error.code } : {});
     return reply;
   }
@@ -123,13 +111,8 @@ export class PgliteThreadClient implements SqlClient {
     });
   }
 
-  async ping(): Promise<boolean> {
-    try {
-      await this.query('SELECT 1');
-      return true;
-    } catch {
-      return false;
-    }
+  ping(): Promise<boolean> {
+    return answers(this);
   }
 
   async close(): Promise<void> {

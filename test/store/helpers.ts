@@ -151,3 +151,23 @@ export class ThrowawayPostgres {
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
+
+/** An `option_quotes` row for strike 4000 + i at `ts` (ask_size missing → NULL, last null). */
+export function quoteRow(i: number, ts: number) {
+  return {
+    underlying: 'SPX',
+    symbol: `SPXW  261218C0${String(4000 + i).padStart(4, '0')}000`,
+    ts,
+    expiry: '2026-12-18',
+    strike: 4000 + i,
+    option_right: 'C',
+    bid: 10 + i / 100,
+    ask: 10.5 + i / 100,
+    bid_size: 5,
+    ask_size: NaN, // missing → NULL
+    last: null,
+    volume: 1,
+    underlying_price: 5000,
+  };
+}
+

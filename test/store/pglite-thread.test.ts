@@ -10,6 +10,7 @@ import { migrate } from '../../src/store/migrate.js';
 import { PgliteThreadClient } from '../../src/store/pglite-thread.js';
 import { chainSnapshotAt, tableCounts } from '../../src/store/queries.js';
 import { HistoryWriter } from '../../src/store/writer.js';
+import { quoteRow } from './helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'manifold-pglite-thread-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -22,21 +23,7 @@ async function fill(db: SqlClient, name: string): Promise<void> {
     w.write('option_trades', { underlying: 'SPX', symbol: `S${i % 40}`, ts: T0 + i, trade_id: `t${i}`, price: 1 + i / 1000, size: 1 + (i % 3) });
   }
   for (let i = 0; i < 300; i++) {
-    w.write('option_quotes', {
-      underlying: 'SPX',
-      symbol: `SPXW  261218C0${String(4000 + i).padStart(4, '0')}000`,
-      ts: T0,
-      expiry: '2026-12-18',
-      strike: 4000 + i,
-      option_right: 'C',
-      bid: 10 + i / 100,
-      ask: 10.5 + i / 100,
-      bid_size: 5,
-      ask_size: NaN,
-      last: null,
-      volume: 1,
-      underlying_price: 5000,
-    });
+    w.write('option_quotes', quoteRow(i, T0));
   }
   await w.close();
 }

@@ -7,30 +7,12 @@ import { loadMigrations, migrate, migrationStatus, MigrationError } from '../../
 import { chainSnapshotAt, gexSeries, regimeSeries, surfaceAt, tableCounts } from '../../src/store/queries.js';
 import { RowError, TABLES, TABLE_NAMES } from '../../src/store/tables.js';
 import { HistoryWriter } from '../../src/store/writer.js';
-import { adminQuery, createTestDatabase } from './helpers.js';
+import { adminQuery, createTestDatabase, quoteRow } from './helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'manifold-store-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const T0 = Date.UTC(2026, 10, 20, 15, 30);
-
-function quoteRow(i: number, ts: number) {
-  return {
-    underlying: 'SPX',
-    symbol: `SPXW  261218C0${String(4000 + i).padStart(4, '0')}000`,
-    ts,
-    expiry: '2026-12-18',
-    strike: 4000 + i,
-    option_right: 'C',
-    bid: 10 + i / 100,
-    ask: 10.5 + i / 100,
-    bid_size: 5,
-    ask_size: NaN, // missing → NULL
-    last: null,
-    volume: 1,
-    underlying_price: 5000,
-  };
-}
 
 const waitFor = async (cond: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> => {
   const t0 = Date.now();
