@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { allocBsmInput, allocGreekColumns, ivAndGreeksBatch } from '../../../src/quant/black/batch.js';
 import { bsmPrice } from '../../../src/quant/black/price.js';
+import { drawOption, pickNasty } from './adversarial.js';
 import { IvStatus } from '../../../src/quant/black/status.js';
 import { GREEK_NAMES } from '../../../src/quant/black/greeks.js';
 import { mulberry32 } from '../../support/random.js';
@@ -11,35 +12,19 @@ const N = 1_000_000;
 const EPS = 2.220446049250313e-16;
 
 
-const NASTY = [0, -0, -1, NaN, Infinity, -Infinity, 5e-324, 2.2250738585072014e-308, 1e-300, 1e300, Number.MAX_VALUE, 1e-12];
-
 describe('fuzz: 1,000,000 random and adversarial options', () => {
   it('no throw, no NaN with ok, and price(iv) = price whenever ok', () => {
     const rnd = mulberry32(20261124);
     const inp = allocBsmInput(N);
     const kinds = new Uint8Array(N);
-    const logU = (lo: number, hi: number) => Math.exp(Math.log(lo) + (Math.log(hi) - Math.log(lo)) * rnd());
-    const pick = () => NASTY[Math.floor(rnd() * NASTY.length)];
     for (let i = 0; i < N; i++) {
-      const right = rnd() < 0.002 ? 2 + Math.floor(rnd() * 250) : rnd() < 0.5 ? 0 : 1;
-      let S = logU(1e-3, 1e6);
-      let T = rnd() < 0.05 ? logU(1e-8, 1e-4) : logU(1e-4, 30);
-      let r = (rnd() - 0.3) * 0.3;
-      let q = (rnd() - 0.3) * 0.2;
-      const sigma = logU(0.001, 8);
-      // Moneyness in standard deviations: mostly within ±4, one in ten out to ±40 (prices down to underflow).
-      const z = (rnd() - 0.5) * (rnd() < 0.1 ? 80 : 8);
-      let K = S * Math.exp((r - q) * T - z * sigma * Math.sqrt(T));
-      if (rnd() < 0.02) S = pick();
-      if (rnd() < 0.02) K = pick();
-      if (rnd() < 0.02) T = pick();
-      if (rnd() < 0.01) r = pick();
-      if (rnd() < 0.01) q = pick();
-      let price = bsmPrice(right === 0, S, K, T, r, q, sigma);
+      const o = drawOption(rnd);
+      const { right, S, K, T, r, q } = o;
+      let price = o.price;
       const u = rnd();
       let kind = 0;
       if (u < 0.03) {
-        price = pick(); // adversarial price
+        price = pickNasty(rnd); // adversarial price
         kind = 1;
       } else if (u < 0.06) {
         // exactly at / just beyond the bounds

@@ -10,33 +10,19 @@ import { KERNEL_WASM_BASE64 } from '../../../src/quant/black/wasm/kernel-bytes.j
 import { bsmPrice } from '../../../src/quant/black/price.js';
 import { IvStatus } from '../../../src/quant/black/status.js';
 import { mulberry32 } from '../../support/random.js';
-
-const NASTY = [0, -0, -1, NaN, Infinity, -Infinity, 5e-324, 2.2250738585072014e-308, 1e-300, 1e300, Number.MAX_VALUE, 1e-12];
+import { drawOption, pickNasty } from './adversarial.js';
 const OUT = ['price', 'delta', 'gamma', 'vega', 'theta', 'rho', 'vanna', 'charm', 'vomma', 'speed', 'zomma', 'color', 'dualDelta', 'dualGamma'] as const;
 
 /** Random and adversarial rows as in fuzz.test.ts (a different seed), with both a price and a sigma. */
 function rows(n: number, seed: number) {
   const rnd = mulberry32(seed);
   const inp = allocBsmInput(n);
-  const logU = (lo: number, hi: number) => Math.exp(Math.log(lo) + (Math.log(hi) - Math.log(lo)) * rnd());
-  const pick = () => NASTY[Math.floor(rnd() * NASTY.length)];
   for (let i = 0; i < n; i++) {
-    const right = rnd() < 0.002 ? 2 + Math.floor(rnd() * 250) : rnd() < 0.5 ? 0 : 1;
-    let S = logU(1e-3, 1e6);
-    let T = rnd() < 0.05 ? logU(1e-8, 1e-4) : logU(1e-4, 30);
-    let r = (rnd() - 0.3) * 0.3;
-    let q = (rnd() - 0.3) * 0.2;
-    let sigma = logU(0.001, 8);
-    const z = (rnd() - 0.5) * (rnd() < 0.1 ? 80 : 8);
-    let K = S * Math.exp((r - q) * T - z * sigma * Math.sqrt(T));
-    if (rnd() < 0.02) S = pick();
-    if (rnd() < 0.02) K = pick();
-    if (rnd() < 0.02) T = pick();
-    if (rnd() < 0.01) r = pick();
-    if (rnd() < 0.01) q = pick();
-    let price = bsmPrice(right === 0, S, K, T, r, q, sigma);
-    if (rnd() < 0.03) price = pick();
-    if (rnd() < 0.01) sigma = pick();
+    const o = drawOption(rnd);
+    const { right, S, K, T, r, q } = o;
+    let { price, sigma } = o;
+    if (rnd() < 0.03) price = pickNasty(rnd);
+    if (rnd() < 0.01) sigma = pickNasty(rnd);
     inp.right[i] = right;
     inp.spot[i] = S;
     inp.strike[i] = K;
@@ -113,7 +99,7 @@ describe('WebAssembly kernel', () => {
       inp.t[i] = T;
       inp.rate[i] = r;
       inp.dividendYield[i] = q;
-      inp.price[i] = rnd() < 0.01 ? NASTY[Math.floor(rnd() * NASTY.length)] : bsmPrice(right === 0, S, K, T, r, q, sigma);
+      inp.price[i] = rnd() < 0.01 ? pickNasty(rnd) : bsmPrice(right === 0, S, K, T, r, q, sigma);
       inp.sigma[i] = sigma;
     }
     for (const [from, to] of [[0, n], [1, 2], [3, 2052], [2047, 6150], [1, 4097]]) {
