@@ -8,7 +8,6 @@
 //      serves GEX, surface, regime, chain, IV and health at once (retained snapshot), each equal to a state the
 //      analytics process published on the bus; its WebSocket stream receives GEX updates; a GEX model change posted to
 //      the api process takes effect in the analytics process.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,26 +26,19 @@ import { BusStateProvider, ivTableFromWire } from '../../src/pipeline/api-role.j
 import { apiStateTopic, type IvWire, type WireSection } from '../../src/pipeline/api-state.js';
 import type { ChainSummary, RegimeNow } from '../../src/api/state.js';
 import { repoRoot } from '../support/cli.js';
-import { SHIPPED_CHAIN, sleep, smallChain } from '../feed/helpers.js';
+import { Procs, stopProc, until, type Proc } from '../support/processes.js';
+import { SHIPPED_CHAIN, smallChain } from '../feed/helpers.js';
 import { freePort } from '../store/helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'manifold-api-role-'));
-const procs: ChildProcess[] = [];
+const procs = new Procs();
 const cleanups: Array<() => Promise<void>> = [];
 afterAll(async () => {
   for (const c of cleanups.reverse()) await c().catch(() => undefined);
-  for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL');
+  procs.killAll();
   rmSync(tmp, { recursive: true, force: true });
 });
 
-async function until(cond: () => boolean | Promise<boolean>, ms: number, what: string, watch: Proc[] = []): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    for (const x of watch) if (x.p.exitCode !== null) throw new Error(`${what}: a process exited (${x.p.exitCode}): ${x.err().slice(-2000)}`);
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; stderr: ${watch.map((x) => x.err().slice(-1000)).join(' | ')}`);
-    await sleep(50);
-  }
-}
 
 const norm = (x: unknown): unknown => JSON.parse(JSON.stringify(x, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : ArrayBuffer.isView(v) ? Array.from(v as unknown as ArrayLike<number>) : v)));
 
@@ -160,29 +152,8 @@ it('in one process: the gateway over the bus state serves what the gateway over 
 
 // ---------------------------------------------------------------------------------------------------------------
 
-interface Proc {
-  p: ChildProcess;
-  out: () => string;
-  err: () => string;
-  exited: Promise<number | null>;
-}
 
-function run(args: string[], env: Record<string, string>): Proc {
-  const p = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/bin.ts'), 'run', ...args], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  procs.push(p);
-  let out = '';
-  let err = '';
-  p.stdout!.on('data', (d) => (out += d));
-  p.stderr!.on('data', (d) => (err += d));
-  const exited = new Promise<number | null>((r) => p.once('exit', (c) => r(c)));
-  return { p, out: () => out, err: () => err, exited };
-}
 
-async function stopProc(x: Proc): Promise<number | null> {
-  if (x.p.exitCode !== null) return x.p.exitCode;
-  x.p.kill('SIGTERM');
-  return x.exited;
-}
 
 /** The shipped chain file cut to its first `n` expiries (the simulator plays it; small enough to fit fast). */
 function smallChainFile(n: number): string {
@@ -228,8 +199,8 @@ it('three processes over ZeroMQ: an api process started last serves the analytic
   const ready = (x: Proc) => x.out().includes('"ready":true');
   const chainFile = smallChainFile(5);
   // The feed hosts the hub (the default bus.hubRole); the analytics computes without a gateway of its own.
-  const feed = run(['--role', 'feed', '--source', 'sim', '--chain', chainFile, '--rate', '400'], env('feed'));
-  const analytics = run(['--role', 'analytics', '--no-serve'], env('analytics'));
+  const feed = procs.run(['--role', 'feed', '--source', 'sim', '--chain', chainFile, '--rate', '400'], env('feed'));
+  const analytics = procs.run(['--role', 'analytics', '--no-serve'], env('analytics'));
   await until(() => ready(feed) && ready(analytics), 40_000, 'the feed and analytics roles', [feed, analytics]);
   mark('feed+analytics ready');
 
@@ -253,7 +224,7 @@ it('three processes over ZeroMQ: an api process started last serves the analytic
   mark('analytics publishing');
 
   // The api process, started last: it serves the current state as soon as it is ready.
-  const api = run(['--role', 'api'], env('api'));
+  const api = procs.run(['--role', 'api'], env('api'));
   await until(() => ready(api), 30_000, 'the api role', [feed, analytics, api]);
   mark('api ready');
   const line = JSON.parse(api.out().split('\n').find((l) => l.includes('"ready":true'))!) as { url: string; roles: string[]; components: string[] };

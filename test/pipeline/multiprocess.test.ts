@@ -11,7 +11,6 @@
 //     and one run's trades contain the other's (each run stores from its pipeline's first cycle on); the cadence-
 //     sampled GEX and surface rows lie inside the recording's time range. Those are sampled by wall-clock cadences
 //     while the replay runs, so which states they sample depends on timing: their values are not compared.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,14 +32,15 @@ import type { FinalState } from '../../src/pipeline/analytics-role.js';
 import { openHistoryDb } from '../../src/store/index.js';
 import { tableCounts } from '../../src/store/queries.js';
 import { repoRoot } from '../support/cli.js';
-import { sleep, smallChain } from '../feed/helpers.js';
+import { Procs, stopProc, until, type Proc } from '../support/processes.js';
+import { smallChain } from '../feed/helpers.js';
 import { freePort } from '../store/helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'manifold-mp-'));
 const recording = join(tmp, 'run.mfrec');
-const procs: ChildProcess[] = [];
+const procs = new Procs();
 afterAll(() => {
-  for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL');
+  procs.killAll();
   rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -53,38 +53,9 @@ const baseEnv = (dataDir: string): Record<string, string> => ({
   MANIFOLD_API_PORT: '0',
 });
 
-interface Proc {
-  p: ChildProcess;
-  out: () => string;
-  err: () => string;
-  exited: Promise<number | null>;
-}
 
-function run(args: string[], env: Record<string, string>): Proc {
-  const p = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/bin.ts'), 'run', ...args], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  procs.push(p);
-  let out = '';
-  let err = '';
-  p.stdout!.on('data', (d) => (out += d));
-  p.stderr!.on('data', (d) => (err += d));
-  const exited = new Promise<number | null>((r) => p.once('exit', (c) => r(c)));
-  return { p, out: () => out, err: () => err, exited };
-}
 
-async function until(cond: () => boolean, ms: number, what: string, procsToWatch: Proc[] = []): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    for (const x of procsToWatch) if (x.p.exitCode !== null) throw new Error(`${what}: a process exited (${x.p.exitCode}): ${x.err().slice(-2000)}`);
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; stderr: ${procsToWatch.map((x) => x.err().slice(-1000)).join(' | ')}`);
-    await sleep(100);
-  }
-}
 
-async function stopProc(x: Proc): Promise<number | null> {
-  if (x.p.exitCode !== null) return x.p.exitCode;
-  x.p.kill('SIGTERM');
-  return x.exited;
-}
 
 async function stored(dataDir: string) {
   const db = await openHistoryDb(loadConfig(baseEnv(dataDir), repoRoot));
@@ -177,7 +148,7 @@ it('all-in-one and one process per role over ZeroMQ: same final chain, same GEX 
   const mark = (what: string) => marks.push(`${what} ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   const single = join(tmp, 'single');
   const finalSingle = join(tmp, 'final-single.json');
-  const a = run(['--source', `replay:${recording}`, '--speed', '1', '--no-monitor', '--no-serve', '--final-state', finalSingle], { ...baseEnv(single), MANIFOLD_BUS: 'inproc' });
+  const a = procs.run(['--source', `replay:${recording}`, '--speed', '1', '--no-monitor', '--no-serve', '--final-state', finalSingle], { ...baseEnv(single), MANIFOLD_BUS: 'inproc' });
 
   const [p1, p2, p3] = [await freePort(), await freePort(), await freePort()];
   const zmq = {
@@ -191,11 +162,11 @@ it('all-in-one and one process per role over ZeroMQ: same final chain, same GEX 
   const finalMulti = join(tmp, 'final-multi.json');
   const ready = (x: Proc) => x.out().includes('"ready":true');
   // (The analytics process may start with the store: its subscription is ready once the hub's heartbeat reaches it.)
-  const store = run(['--role', 'store'], { ...baseEnv(join(tmp, 'multi-store')), ...zmq });
-  const analytics = run(['--role', 'analytics', '--no-serve', '--final-state', finalMulti], { ...baseEnv(join(tmp, 'multi-analytics')), ...zmq });
+  const store = procs.run(['--role', 'store'], { ...baseEnv(join(tmp, 'multi-store')), ...zmq });
+  const analytics = procs.run(['--role', 'analytics', '--no-serve', '--final-state', finalMulti], { ...baseEnv(join(tmp, 'multi-analytics')), ...zmq });
   await until(() => ready(store) && ready(analytics), 45_000, 'the store and analytics roles', [store, analytics]);
   mark('roles ready');
-  const feed = run(['--role', 'feed', '--source', `replay:${recording}`, '--speed', '1'], { ...baseEnv(join(tmp, 'multi-feed')), ...zmq });
+  const feed = procs.run(['--role', 'feed', '--source', `replay:${recording}`, '--speed', '1'], { ...baseEnv(join(tmp, 'multi-feed')), ...zmq });
 
   await until(() => existsSync(finalSingle) && existsSync(finalMulti), 60_000, 'both final states', [a, store, analytics, feed]);
   mark('final states');
