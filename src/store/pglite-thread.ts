@@ -60,7 +60,13 @@ export class PgliteThreadClient implements SqlClient {
     if (this.closed && op.op !== 'close') throw connectionError('PGlite is closed');
     const w = await this.start();
     const { id, reply: replied } = this.pending.open();
-    w.postMessage({ id, ...op } as PgliteRequest);
+    try {
+      w.postMessage({ id, ...op } as PgliteRequest);
+    } catch (err) {
+      // Parameters that cannot be copied to the worker (a function, a symbol): this statement's error, not the
+      // database's, and nothing is left waiting.
+      this.pending.reject(id, new Error(`cannot send the statement to the PGlite worker: ${(err as Error).message}`));
+    }
     const reply = await replied;
     if (reply.error) throw Object.assign(new Error(reply.error.message), reply.error.code ? { code: reply.error.code } : {});
     return reply;

@@ -61,7 +61,14 @@ describe('PGlite on a worker thread', () => {
         () => null,
         (e: unknown) => e as { code?: string },
       );
-      expect(dup?.code).toBe('23505'); // unique_violation
+      expect(dup?.code).toBe('23505');
+      // A parameter that cannot cross to the worker is this statement's error; the client goes on.
+      const uncopyable = await db.query('SELECT $1::text AS x', [() => 1]).then(
+        () => null,
+        (e: unknown) => e as Error,
+      );
+      expect(uncopyable?.message).toMatch(/cannot send the statement to the PGlite worker/);
+      expect(isConnectionError(uncopyable)).toBe(false); // unique_violation
       expect(await db.ping()).toBe(true);
 
       // Rolled back on a throw: nothing of it is stored.
